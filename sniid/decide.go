@@ -1,0 +1,214 @@
+package sniid
+
+import "strconv"
+
+// Decision is the host one profile logs for one connection.
+type Decision struct {
+	Profile string // the profile's Name
+	Host    string // the logged host, raw; "" when none or unknown
+	Source  Source // where Host came from; SourceNone when Host is ""
+	// Unknown says why the profile's result cannot be known from the capture
+	// (a step needs the certificate and the capture does not have it). ""
+	// means decided: then an empty Host means no candidate was available.
+	Unknown string
+	Trace   []TraceStep // one entry per step tried, in order
+}
+
+// TraceStep explains one step of a decision.
+type TraceStep struct {
+	Field string `json:"field"` // the step as written in an order: "sni*", "san", "cn~", …
+	Value string `json:"value"` // the candidate string the step saw, raw; "" if none
+	Taken bool   `json:"taken"` // this step produced the logged host
+	Why   string `json:"why"`   // why taken, skipped or undecidable
+}
+
+type outcome uint8
+
+const (
+	skipped outcome = iota
+	taken
+	unknown
+)
+
+// Decide walks p's steps over f and returns the first candidate a step
+// takes. A step that needs the certificate when f has none stops the walk
+// with Decision.Unknown set: whether the firewall would have found a name
+// there cannot be known, so nothing after it is guessed. f == nil is an
+// empty Facts.
+func (p Profile) Decide(f *Facts) Decision {
+	if f == nil {
+		f = &Facts{}
+	}
+	d := Decision{Profile: p.Name, Trace: make([]TraceStep, 0, len(p.Steps))}
+	for _, s := range p.Steps {
+		ts, out, why := s.eval(f)
+		d.Trace = append(d.Trace, ts)
+		switch out {
+		case taken:
+			d.Host, d.Source = ts.Value, s.Source()
+			return d
+		case unknown:
+			d.Unknown = why
+			return d
+		}
+	}
+	return d
+}
+
+// eval runs one step. For an unknown outcome the third result is the short
+// reason that becomes Decision.Unknown.
+func (s Step) eval(f *Facts) (TraceStep, outcome, string) {
+	ts := TraceStep{Field: s.String()}
+	switch s {
+	case StepSNI:
+		if f.SNI == "" {
+			ts.Why = "absent"
+			return ts, skipped, ""
+		}
+		ts.Value, ts.Taken, ts.Why = f.SNI, true, "present (raw, no spoof check)"
+		return ts, taken, ""
+
+	case StepSNIChecked, stepSNIVerified:
+		if f.SNI == "" {
+			ts.Why = "absent"
+			return ts, skipped, ""
+		}
+		ts.Value = f.SNI
+		if !f.certPresent() {
+			why, which := certUnavailable(f.CertStatus)
+			if s == stepSNIVerified {
+				ts.Why = why + ": cannot verify the SNI"
+				return ts, unknown, "needs the certificate to verify the SNI" + which
+			}
+			ts.Taken = true
+			ts.Why = "present; spoof check impossible without the certificate (" + why + ")"
+			return ts, taken, ""
+		}
+		if name, ok := matchCert(f.SNI, f.SANDNS, f.SANIP, f.CNs); ok {
+			ts.Taken = true
+			ts.Why = "matches the certificate name " + quoteIfOdd(name)
+			return ts, taken, ""
+		}
+		if s == stepSNIVerified {
+			ts.Why = "not covered by the certificate names " + certNames(f.SNI, f)
+		} else {
+			ts.Why = "spoofed: matches none of the certificate names " + certNames(f.SNI, f)
+		}
+		return ts, skipped, ""
+
+	case StepSAN, StepCN, StepOU:
+		if !f.certPresent() {
+			why, which := certUnavailable(f.CertStatus)
+			ts.Why = why
+			return ts, unknown, "needs the certificate" + which
+		}
+		var list []string
+		var what string
+		switch s {
+		case StepSAN:
+			list, what = f.SANDNS, "no dNSName in the subjectAltName"
+		case StepCN:
+			list, what = f.CNs, "no CN in the subject"
+		default:
+			list, what = f.OUs, "no OU in the subject"
+		}
+		if len(list) == 0 {
+			ts.Why = "absent: " + what
+			return ts, skipped, ""
+		}
+		ts.Value = list[0]
+		if ts.Value == "" {
+			ts.Why = "empty"
+			return ts, skipped, ""
+		}
+		ts.Taken, ts.Why = true, "first in the leaf certificate"
+		if s == StepSAN && len(f.SANDNS) > 1 {
+			ts.Why = "first of " + strconv.Itoa(len(f.SANDNS)) + " dNSNames in the leaf certificate"
+		}
+		return ts, taken, ""
+
+	case stepCNChain:
+		return evalCNChain(f, ts)
+	}
+	ts.Why = "unknown step"
+	return ts, skipped, ""
+}
+
+// evalCNChain is open-source Snort's CN: the first CN walking the chain from
+// the leaf to its issuers, one leading "*." stripped. The engine reads only
+// the wire, so a certificate that was encrypted or never sent is absent for
+// it as well (model §3: "TLS 1.3 gives SNI only"); only a certificate the
+// capture lost leaves the result unknown.
+func evalCNChain(f *Facts, ts TraceStep) (TraceStep, outcome, string) {
+	switch f.CertStatus {
+	case CertPresent:
+	case CertEncrypted:
+		ts.Why = "certificate encrypted (TLS 1.3): the engine cannot read it either"
+		return ts, skipped, ""
+	case CertResumed:
+		ts.Why = "resumed session: no certificate on the wire for the engine either"
+		return ts, skipped, ""
+	default:
+		why, which := certUnavailable(f.CertStatus)
+		ts.Why = why
+		return ts, unknown, "needs the certificate" + which
+	}
+	cn, at := "", -1
+	if len(f.Chain) == 0 {
+		if len(f.CNs) > 0 && f.CNs[0] != "" {
+			cn, at = f.CNs[0], 0
+		}
+	} else {
+		for i, c := range f.Chain {
+			if c.CN != "" {
+				cn, at = c.CN, i
+				break
+			}
+		}
+	}
+	if at < 0 {
+		ts.Why = "absent: no CN anywhere in the chain"
+		return ts, skipped, ""
+	}
+	ts.Why = "leaf CN"
+	if at > 0 {
+		ts.Why = "leaf has no CN; CN of chain certificate " + strconv.Itoa(at+1) + " (an issuer)"
+	}
+	if rest, ok := cutWildcard(cn); ok {
+		cn = rest
+		ts.Why += `; leading "*." stripped`
+	}
+	ts.Value = cn
+	if cn == "" {
+		ts.Why += "; empty"
+		return ts, skipped, ""
+	}
+	ts.Taken = true
+	return ts, taken, ""
+}
+
+// cutWildcard strips one leading "*.".
+func cutWildcard(s string) (string, bool) {
+	if len(s) >= 2 && s[0] == '*' && s[1] == '.' {
+		return s[2:], true
+	}
+	return s, false
+}
+
+// certUnavailable explains a CertStatus other than CertPresent: a trace
+// reason, and the tail of the Unknown reason (", which is …").
+func certUnavailable(status string) (why, which string) {
+	switch status {
+	case CertEncrypted:
+		return "certificate not in capture (encrypted, TLS 1.3)", ", which is encrypted (TLS 1.3)"
+	case CertResumed:
+		return "resumed session: no certificate", "; the session was resumed without one"
+	case CertIncomplete:
+		return "certificate not in capture (capture incomplete)", ", which the capture lost (incomplete)"
+	case CertMissing:
+		return "certificate not in capture", ", which is not in the capture"
+	case "":
+		return "certificate not in capture (status unknown)", ", which is not in the capture"
+	}
+	return "certificate not in capture (status " + quoteIfOdd(status) + ")", ", which is not in the capture"
+}

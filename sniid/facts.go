@@ -1,0 +1,99 @@
+package sniid
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Source says which candidate string a profile logged.
+type Source string
+
+// Sources of a logged host. SourceNone means no host was logged (or the
+// result is unknown, see Decision.Unknown).
+const (
+	SourceNone Source = ""
+	SourceSNI  Source = "sni"
+	SourceSAN  Source = "san"
+	SourceCN   Source = "cn"
+	SourceOU   Source = "ou"
+)
+
+// Certificate status values for Facts.CertStatus. They are the strings of
+// tlsparse.CertStatus; sniid keeps its own copy so it depends on no parser.
+// Only CertPresent makes the certificate fields of Facts usable: with any
+// other value (the empty string included) they are ignored.
+const (
+	CertPresent    = "present"    // the server's Certificate message was read
+	CertEncrypted  = "encrypted"  // TLS 1.3: the Certificate message is encrypted
+	CertResumed    = "resumed"    // abbreviated handshake: no Certificate message was sent
+	CertIncomplete = "incomplete" // the capture lost part of the handshake
+	CertMissing    = "missing"    // no Certificate message in the capture, cause unknown
+)
+
+// ChainCert is what the chain walk of open-source Snort reads from one
+// certificate of the chain.
+type ChainCert struct {
+	CN string `json:"cn,omitempty"` // first commonName of the subject, raw
+	OU string `json:"ou,omitempty"` // first organizationalUnitName of the subject, raw
+}
+
+// Facts is everything the model needs about one connection, as plain values.
+// The zero value is a connection about which nothing is known.
+type Facts struct {
+	// SNI is the first host_name entry of the first ClientHello, raw (model
+	// §1): not lower-cased, trailing dot kept, cut at the first NUL. "" = absent.
+	SNI string
+
+	// CertStatus is one of the Cert… constants. The certificate fields below
+	// are used only when it is CertPresent.
+	CertStatus string
+
+	SANDNS []string     // the leaf's dNSName SANs in encoding order, wildcards as written
+	SANIP  []netip.Addr // the leaf's iPAddress SANs in encoding order
+	CNs    []string     // the leaf subject's commonNames in encoding order
+	OUs    []string     // the leaf subject's organizationalUnitNames in encoding order
+
+	// Chain is the certificate chain as sent, leaf first, for snort-open's
+	// chain walk. Chain[0] should describe the same certificate as CNs/OUs;
+	// when Chain is empty the walk uses CNs alone.
+	Chain []ChainCert
+
+	// DNSNames are names the client resolved to the server address just
+	// before connecting (what the client meant when it sent no SNI).
+	DNSNames []string
+
+	SelfSigned          bool
+	NotBefore, NotAfter time.Time // leaf validity; zero = unknown
+	Time                time.Time // when the connection happened; zero = skip validity checks
+
+	ECH        bool // the ClientHello carried encrypted_client_hello: SNI is the outer name
+	Resumed    bool // abbreviated (resumed) handshake
+	SSLv2      bool // SSLv2-compatible ClientHello (it has no SNI)
+	Incomplete bool // the handshake was not seen completely
+}
+
+// certPresent reports whether the certificate fields may be used.
+func (f *Facts) certPresent() bool { return f.CertStatus == CertPresent }
+
+// Meant returns the names the client meant (model §7): its SNI when present,
+// then its DNS names, each once (ASCII case-insensitive, one trailing dot
+// ignored), in that order, at most maxMeant of them.
+func (f *Facts) Meant() []string {
+	var out []string
+	add := func(s string) {
+		if s == "" || len(out) >= maxMeant {
+			return
+		}
+		for _, o := range out {
+			if sameName(o, s) {
+				return
+			}
+		}
+		out = append(out, s)
+	}
+	add(f.SNI)
+	for _, n := range f.DNSNames {
+		add(n)
+	}
+	return out
+}
