@@ -1,0 +1,203 @@
+package synth
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/google/gopacket/pcapgo"
+)
+
+// Flow is one TCP connection read back from a capture by Decode.
+type Flow struct {
+	Client, Server netip.AddrPort
+	ISN            [2]uint32 // initial sequence numbers by Dir
+	Streams        [2][]byte // payload by Dir, in sequence order
+	Packets        int
+	FIN            [2]bool
+	finSeq         [2]uint32
+	VLANs          []uint16 // tags of the SYN, outermost first
+}
+
+// DNSPacket is one DNS message read back by Decode.
+type DNSPacket struct {
+	Src, Dst netip.AddrPort
+	DNS      *layers.DNS
+}
+
+// Decode reads a capture written by a Writer back into TCP flows and DNS
+// messages. It is strict: a bad IP or TCP checksum, a segment outside the
+// sequence space set by the SYNs, or two different bytes for one
+// sequence number is an error. It exists to check generated captures; tsid
+// itself reads captures with package pcaps.
+func Decode(r io.Reader) ([]*Flow, []DNSPacket, error) {
+	br := bufio.NewReader(r)
+	magic, err := br.Peek(4)
+	if err != nil {
+		return nil, nil, fmt.Errorf("synth: reading capture: %w", err)
+	}
+	type source interface {
+		ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+		LinkType() layers.LinkType
+	}
+	var src source
+	if bytes.Equal(magic, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
+		src, err = pcapgo.NewNgReader(br, pcapgo.DefaultNgReaderOptions)
+	} else {
+		src, err = pcapgo.NewReader(br)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("synth: reading capture: %w", err)
+	}
+	type key struct{ a, b netip.AddrPort }
+	type pending struct {
+		seq  uint32
+		data []byte
+	}
+	var flows []*Flow
+	byKey := map[key]*Flow{}
+	segs := map[*Flow]*[2][]pending{}
+	var msgs []DNSPacket
+	for n := 1; ; n++ {
+		data, _, err := src.ReadPacketData()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("synth: packet %d: %w", n, err)
+		}
+		p := gopacket.NewPacket(data, src.LinkType(), gopacket.Default)
+		if el := p.ErrorLayer(); el != nil {
+			return nil, nil, fmt.Errorf("synth: packet %d: %v", n, el.Error())
+		}
+		var srcIP, dstIP netip.Addr
+		var pseudo []byte
+		switch ip := p.NetworkLayer().(type) {
+		case *layers.IPv4:
+			if internetSum(ip.Contents) != 0xffff {
+				return nil, nil, fmt.Errorf("synth: packet %d: bad IPv4 header checksum", n)
+			}
+			srcIP, _ = netip.AddrFromSlice(ip.SrcIP.To4())
+			dstIP, _ = netip.AddrFromSlice(ip.DstIP.To4())
+			pseudo = append(append(slices.Clone(srcIP.AsSlice()), dstIP.AsSlice()...), 0, byte(ip.Protocol))
+		case *layers.IPv6:
+			srcIP, _ = netip.AddrFromSlice(ip.SrcIP)
+			dstIP, _ = netip.AddrFromSlice(ip.DstIP)
+			pseudo = append(append(slices.Clone(srcIP.AsSlice()), dstIP.AsSlice()...), 0, 0, 0, byte(ip.NextHeader))
+		default:
+			return nil, nil, fmt.Errorf("synth: packet %d: no IP layer", n)
+		}
+		tl := p.TransportLayer()
+		if tl == nil {
+			return nil, nil, fmt.Errorf("synth: packet %d: no transport layer", n)
+		}
+		seg := append(slices.Clone(tl.LayerContents()), tl.LayerPayload()...)
+		// RFC 9293, Section 3.1 and RFC 8200, Section 8.1: the checksum
+		// covers a pseudo-header with the addresses, protocol and length.
+		sumIn := append(pseudo, byte(len(seg)>>24), byte(len(seg)>>16), byte(len(seg)>>8), byte(len(seg)))
+		if internetSum(append(sumIn, seg...)) != 0xffff {
+			return nil, nil, fmt.Errorf("synth: packet %d: bad %v checksum", n, tl.LayerType())
+		}
+		switch t := tl.(type) {
+		case *layers.UDP:
+			d, ok := p.Layer(layers.LayerTypeDNS).(*layers.DNS)
+			if !ok {
+				return nil, nil, fmt.Errorf("synth: packet %d: UDP without DNS", n)
+			}
+			msgs = append(msgs, DNSPacket{
+				Src: netip.AddrPortFrom(srcIP, uint16(t.SrcPort)), Dst: netip.AddrPortFrom(dstIP, uint16(t.DstPort)), DNS: d,
+			})
+		case *layers.TCP:
+			from := netip.AddrPortFrom(srcIP, uint16(t.SrcPort))
+			to := netip.AddrPortFrom(dstIP, uint16(t.DstPort))
+			f, dir := byKey[key{from, to}], Client
+			if f == nil {
+				f, dir = byKey[key{to, from}], Server
+			}
+			if f == nil {
+				if !t.SYN || t.ACK {
+					return nil, nil, fmt.Errorf("synth: packet %d: segment before SYN", n)
+				}
+				f = &Flow{Client: from, Server: to}
+				f.ISN[Client] = t.Seq
+				for _, l := range p.Layers() {
+					if q, ok := l.(*layers.Dot1Q); ok {
+						f.VLANs = append(f.VLANs, q.VLANIdentifier)
+					}
+				}
+				flows = append(flows, f)
+				byKey[key{from, to}] = f
+				segs[f] = &[2][]pending{}
+			}
+			f.Packets++
+			if t.SYN && t.ACK && dir == Server {
+				if t.Ack != f.ISN[Client]+1 {
+					return nil, nil, fmt.Errorf("synth: packet %d: SYN-ACK acknowledges %d, want %d", n, t.Ack, f.ISN[Client]+1)
+				}
+				f.ISN[Server] = t.Seq
+			}
+			if t.FIN {
+				f.FIN[dir] = true
+				f.finSeq[dir] = t.Seq
+			}
+			if len(t.Payload) > 0 {
+				segs[f][dir] = append(segs[f][dir], pending{t.Seq, t.Payload})
+			}
+		}
+	}
+	for _, f := range flows {
+		for d := range 2 {
+			var stream []byte
+			var have []bool
+			for _, s := range segs[f][d] {
+				off := int(s.seq - f.ISN[d] - 1) // relative, wraps like TCP
+				if off < 0 || off > 1<<24 {
+					return nil, nil, fmt.Errorf("synth: %v: %v segment at relative sequence %d", f.Client, Dir(d), off)
+				}
+				if end := off + len(s.data); end > len(stream) {
+					stream = append(stream, make([]byte, end-len(stream))...)
+					have = append(have, make([]bool, end-len(have))...)
+				}
+				for i, b := range s.data {
+					if have[off+i] && stream[off+i] != b {
+						return nil, nil, fmt.Errorf("synth: %v: %v conflicting retransmission at %d", f.Client, Dir(d), off+i)
+					}
+					stream[off+i], have[off+i] = b, true
+				}
+			}
+			if i := slices.Index(have, false); i >= 0 {
+				return nil, nil, fmt.Errorf("synth: %v: %v stream has a hole at %d", f.Client, Dir(d), i)
+			}
+			if f.FIN[d] && f.finSeq[d] != f.ISN[d]+1+uint32(len(stream)) {
+				return nil, nil, fmt.Errorf("synth: %v: %v FIN at %d, want %d", f.Client, Dir(d), f.finSeq[d], f.ISN[d]+1+uint32(len(stream)))
+			}
+			f.Streams[d] = stream
+		}
+	}
+	if len(flows) == 0 && len(msgs) == 0 {
+		return nil, nil, errors.New("synth: capture holds no TCP or DNS")
+	}
+	return flows, msgs, nil
+}
+
+// internetSum is the ones'-complement sum of b (RFC 1071); 0xffff over a
+// block that includes its checksum means the checksum is right.
+func internetSum(b []byte) uint16 {
+	var s uint32
+	for i := 0; i+1 < len(b); i += 2 {
+		s += uint32(b[i])<<8 | uint32(b[i+1])
+	}
+	if len(b)%2 == 1 {
+		s += uint32(b[len(b)-1]) << 8
+	}
+	for s > 0xffff {
+		s = s>>16 + s&0xffff
+	}
+	return uint16(s)
+}
