@@ -1,0 +1,180 @@
+package sniid
+
+import "net/netip"
+
+// Flags, in the fixed order Assessment.Flags lists them. A flag with detail
+// is written "name:detail" (only FlagNearMiss has one).
+const (
+	FlagNoSNI            = "no-sni"             // the ClientHello had no SNI
+	FlagSNIMismatch      = "sni-mismatch"       // the certificate covers none of the SNI (§2)
+	FlagNearMiss         = "near-miss"          // "near-miss:<meant>": the logged host is a misspelling of a meant name or the CN
+	FlagHostDiffers      = "host-differs"       // the logged host is not a name the client meant
+	FlagProfilesDisagree = "profiles-disagree"  // decided profiles log different hosts
+	FlagWildcard         = "wildcard"           // the logged host or the leaf CN has a '*' label
+	FlagIPSNI            = "ip-sni"             // the SNI is an IP literal
+	FlagECH              = "ech"                // encrypted ClientHello: the SNI is the outer name
+	FlagResumed          = "resumed"            // resumed session
+	FlagCertEncrypted    = "cert-encrypted"     // TLS 1.3: the certificate is encrypted
+	FlagSelfSigned       = "self-signed"        // the leaf is self-signed
+	FlagCertExpired      = "cert-expired"       // Facts.Time is after the leaf's NotAfter
+	FlagCertNotYetValid  = "cert-not-yet-valid" // Facts.Time is before the leaf's NotBefore
+	FlagIncomplete       = "incomplete"         // the handshake was not captured completely
+	FlagSSLv2Hello       = "sslv2-hello"        // SSLv2-compatible ClientHello
+)
+
+// FlagOrder lists the flag names in the order Assessment.Flags uses.
+var FlagOrder = []string{
+	FlagNoSNI, FlagSNIMismatch, FlagNearMiss, FlagHostDiffers, FlagProfilesDisagree,
+	FlagWildcard, FlagIPSNI, FlagECH, FlagResumed, FlagCertEncrypted, FlagSelfSigned,
+	FlagCertExpired, FlagCertNotYetValid, FlagIncomplete, FlagSSLv2Hello,
+}
+
+// Assessment is what tsid tells a user about one connection (model §7).
+type Assessment struct {
+	Decision Decision   // under the chosen profile
+	Flags    []string   // in FlagOrder; nil when there is nothing to say
+	Profiles []Decision // the chosen profile first, then each of the others
+}
+
+// Assess decides f under p and under others (a profile in others with p's
+// name is skipped) and flags what makes the prediction unsafe. f == nil is
+// an empty Facts.
+func Assess(f *Facts, p Profile, others []Profile) Assessment {
+	if f == nil {
+		f = &Facts{}
+	}
+	a := Assessment{Profiles: make([]Decision, 0, 1+len(others))}
+	a.Decision = p.Decide(f)
+	a.Profiles = append(a.Profiles, a.Decision)
+	disagree := false
+	for _, o := range others {
+		if o.Name == p.Name {
+			continue
+		}
+		d := o.Decide(f)
+		a.Profiles = append(a.Profiles, d)
+		if a.Decision.Unknown == "" && d.Unknown == "" && !equalFold(a.Decision.Host, d.Host) {
+			disagree = true
+		}
+	}
+
+	cert := f.certPresent()
+	host := a.Decision.Host
+	add := func(flag string) { a.Flags = append(a.Flags, flag) }
+
+	if f.SNI == "" {
+		add(FlagNoSNI)
+	} else if cert && !SNIMatchesCert(f.SNI, f.SANDNS, f.SANIP, f.CNs) {
+		add(FlagSNIMismatch)
+	}
+	if host != "" {
+		meant, isMeant := meantNames(f, host)
+		if !isMeant {
+			if name := nearestMiss(f, host, cert); name != "" {
+				add(FlagNearMiss + ":" + quoteIfOdd(name))
+			}
+		}
+		if meant && !isMeant {
+			add(FlagHostDiffers)
+		}
+	}
+	if disagree {
+		add(FlagProfilesDisagree)
+	}
+	if hasWildcardLabel(host) || cert && len(f.CNs) > 0 && hasWildcardLabel(f.CNs[0]) {
+		add(FlagWildcard)
+	}
+	if _, ok := parseIP(f.SNI); ok {
+		add(FlagIPSNI)
+	}
+	if f.ECH {
+		add(FlagECH)
+	}
+	if f.Resumed {
+		add(FlagResumed)
+	}
+	if f.CertStatus == CertEncrypted {
+		add(FlagCertEncrypted)
+	}
+	if cert && f.SelfSigned {
+		add(FlagSelfSigned)
+	}
+	if cert && !f.Time.IsZero() {
+		if !f.NotAfter.IsZero() && f.Time.After(f.NotAfter) {
+			add(FlagCertExpired)
+		}
+		if !f.NotBefore.IsZero() && f.Time.Before(f.NotBefore) {
+			add(FlagCertNotYetValid)
+		}
+	}
+	if f.Incomplete || f.CertStatus == CertIncomplete {
+		add(FlagIncomplete)
+	}
+	if f.SSLv2 {
+		add(FlagSSLv2Hello)
+	}
+	return a
+}
+
+// meantNames reports whether the client meant any name (an SNI or a DNS
+// name, model §7) and whether host is one of them (ASCII case-insensitive,
+// one trailing dot ignored; a wildcard host is never one). It walks at most
+// maxMeant names.
+func meantNames(f *Facts, host string) (meant, isMeant bool) {
+	wild := hasWildcardLabel(host)
+	check := func(n string) {
+		if n == "" {
+			return
+		}
+		meant = true
+		if !wild && host != "" && sameName(n, host) {
+			isMeant = true
+		}
+	}
+	check(f.SNI)
+	for i, n := range f.DNSNames {
+		if i == maxMeant {
+			break
+		}
+		check(n)
+	}
+	return meant, isMeant
+}
+
+// nearestMiss returns the name host is a near-miss of: the closest of the
+// names the client meant (SNI, then DNS names) and the leaf CNs, earlier
+// ones winning ties; "" when there is none. Wildcard hosts are never a
+// near-miss: they differ by design, not by a typo.
+func nearestMiss(f *Facts, host string, cert bool) string {
+	if hasWildcardLabel(host) {
+		return ""
+	}
+	if _, err := netip.ParseAddr(trimDot(host)); err == nil {
+		return ""
+	}
+	best, bestD := "", maxNearDistance+1
+	try := func(n string) {
+		if n == "" {
+			return
+		}
+		if d := nearMiss(host, n); d > 0 && d < bestD {
+			best, bestD = n, d
+		}
+	}
+	try(f.SNI)
+	for i, n := range f.DNSNames {
+		if i == maxMeant {
+			break
+		}
+		try(n)
+	}
+	if cert {
+		for i, n := range f.CNs {
+			if i == maxMeant {
+				break
+			}
+			try(n)
+		}
+	}
+	return best
+}
