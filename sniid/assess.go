@@ -143,8 +143,9 @@ func meantNames(f *Facts, host string) (meant, isMeant bool) {
 
 // nearestMiss returns the name host is a near-miss of: the closest of the
 // names the client meant (SNI, then DNS names) and the leaf CNs, earlier
-// ones winning ties; "" when there is none. Wildcard hosts are never a
-// near-miss: they differ by design, not by a typo.
+// ones winning ties; "" when there is none. Wildcards are never part of a
+// near-miss: "*.example.com" differs from "a.example.com" (and snort-open's
+// stripped "example.com" from "*.example.com") by design, not by a typo.
 func nearestMiss(f *Facts, host string, cert bool) string {
 	if hasWildcardLabel(host) {
 		return ""
@@ -154,7 +155,7 @@ func nearestMiss(f *Facts, host string, cert bool) string {
 	}
 	best, bestD := "", maxNearDistance+1
 	try := func(n string) {
-		if n == "" {
+		if n == "" || hasWildcardLabel(n) {
 			return
 		}
 		if d := nearMiss(host, n); d > 0 && d < bestD {

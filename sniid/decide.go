@@ -75,30 +75,44 @@ func (s Step) eval(f *Facts) (TraceStep, outcome, string) {
 		}
 		ts.Value = f.SNI
 		if !f.certPresent() {
-			why, which := certUnavailable(f.CertStatus)
+			why, cause, which := certUnavailable(f.CertStatus)
 			if s == stepSNIVerified {
 				ts.Why = why + ": cannot verify the SNI"
 				return ts, unknown, "needs the certificate to verify the SNI" + which
 			}
 			ts.Taken = true
-			ts.Why = "present; spoof check impossible without the certificate (" + why + ")"
+			ts.Why = "present; spoof check impossible without the certificate (" + cause + ")"
 			return ts, taken, ""
 		}
+		_, isIP := parseIP(f.SNI)
 		if name, ok := matchCert(f.SNI, f.SANDNS, f.SANIP, f.CNs); ok {
 			ts.Taken = true
-			ts.Why = "matches the certificate name " + quoteIfOdd(name)
+			if isIP {
+				ts.Why = "matches the certificate's iPAddress SAN " + name
+			} else {
+				ts.Why = "matches the certificate name " + quoteIfOdd(name)
+			}
 			return ts, taken, ""
 		}
+		var why string
+		switch names := certNames(f.SNI, f); {
+		case names != "":
+			why = "matches none of the certificate names " + names
+		case isIP:
+			why = "an IP literal, and the certificate has no iPAddress SAN"
+		default:
+			why = "the certificate has no dNSName SAN and no CN"
+		}
 		if s == stepSNIVerified {
-			ts.Why = "not covered by the certificate names " + certNames(f.SNI, f)
+			ts.Why = "not covered: " + why
 		} else {
-			ts.Why = "spoofed: matches none of the certificate names " + certNames(f.SNI, f)
+			ts.Why = "spoofed: " + why
 		}
 		return ts, skipped, ""
 
 	case StepSAN, StepCN, StepOU:
 		if !f.certPresent() {
-			why, which := certUnavailable(f.CertStatus)
+			why, _, which := certUnavailable(f.CertStatus)
 			ts.Why = why
 			return ts, unknown, "needs the certificate" + which
 		}
@@ -149,7 +163,7 @@ func evalCNChain(f *Facts, ts TraceStep) (TraceStep, outcome, string) {
 		ts.Why = "resumed session: no certificate on the wire for the engine either"
 		return ts, skipped, ""
 	default:
-		why, which := certUnavailable(f.CertStatus)
+		why, _, which := certUnavailable(f.CertStatus)
 		ts.Why = why
 		return ts, unknown, "needs the certificate" + which
 	}
@@ -196,19 +210,18 @@ func cutWildcard(s string) (string, bool) {
 }
 
 // certUnavailable explains a CertStatus other than CertPresent: a trace
-// reason, and the tail of the Unknown reason (", which is …").
-func certUnavailable(status string) (why, which string) {
+// reason, the bare cause, and the tail of the Unknown reason (", which is …").
+func certUnavailable(status string) (why, cause, which string) {
 	switch status {
 	case CertEncrypted:
-		return "certificate not in capture (encrypted, TLS 1.3)", ", which is encrypted (TLS 1.3)"
+		return "certificate not in capture (encrypted, TLS 1.3)", "encrypted, TLS 1.3", ", which is encrypted (TLS 1.3)"
 	case CertResumed:
-		return "resumed session: no certificate", "; the session was resumed without one"
+		return "resumed session: no certificate", "resumed session", "; the session was resumed without one"
 	case CertIncomplete:
-		return "certificate not in capture (capture incomplete)", ", which the capture lost (incomplete)"
-	case CertMissing:
-		return "certificate not in capture", ", which is not in the capture"
-	case "":
-		return "certificate not in capture (status unknown)", ", which is not in the capture"
+		return "certificate not in capture (capture incomplete)", "capture incomplete", ", which the capture lost (incomplete)"
+	case CertMissing, "":
+		return "certificate not in capture", "not in capture", ", which is not in the capture"
 	}
-	return "certificate not in capture (status " + quoteIfOdd(status) + ")", ", which is not in the capture"
+	q := quoteIfOdd(status)
+	return "certificate not in capture (status " + q + ")", "status " + q, ", which is not in the capture"
 }

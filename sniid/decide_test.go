@@ -345,7 +345,7 @@ func TestDecideTrace(t *testing.T) {
 		{"snort3 TLS 1.3 with SNI", lookup("snort3"), &Facts{SNI: "www.example.com", CertStatus: CertEncrypted}, Decision{
 			Profile: "snort3", Host: "www.example.com", Source: SourceSNI,
 			Trace: []TraceStep{
-				{Field: "sni*", Value: "www.example.com", Taken: true, Why: "present; spoof check impossible without the certificate (certificate not in capture (encrypted, TLS 1.3))"},
+				{Field: "sni*", Value: "www.example.com", Taken: true, Why: "present; spoof check impossible without the certificate (encrypted, TLS 1.3)"},
 			},
 		}},
 		{"cisco-doc TLS 1.3 stops at the first step", lookup("cisco-doc"), &Facts{SNI: "www.example.com", CertStatus: CertEncrypted}, Decision{
@@ -363,7 +363,7 @@ func TestDecideTrace(t *testing.T) {
 		{"checkpoint not covered", lookup("checkpoint"), &Facts{SNI: "1.2.3.4", CertStatus: CertPresent, CNs: []string{"x"}, SANIP: []netip.Addr{netip.MustParseAddr("5.6.7.8")}}, Decision{
 			Profile: "checkpoint", Host: "x", Source: SourceCN,
 			Trace: []TraceStep{
-				{Field: "sni+", Value: "1.2.3.4", Why: "not covered by the certificate names [5.6.7.8]"},
+				{Field: "sni+", Value: "1.2.3.4", Why: "not covered: matches none of the certificate names [5.6.7.8]"},
 				{Field: "cn", Value: "x", Taken: true, Why: "first in the leaf certificate"},
 			},
 		}},

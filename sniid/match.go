@@ -141,7 +141,7 @@ func matchCert(sni string, sanDNS []string, sanIP []netip.Addr, cns []string) (s
 }
 
 // certNames lists what sni was compared against (for "spoofed: …" in a
-// trace), at most maxNamesShown entries.
+// trace), at most maxNamesShown entries; "" when there was nothing.
 func certNames(sni string, f *Facts) string {
 	var b strings.Builder
 	b.WriteByte('[')
@@ -174,6 +174,9 @@ func certNames(sni string, f *Facts) string {
 			}
 			write(quoteIfOdd(s))
 		}
+	}
+	if total == 0 {
+		return ""
 	}
 	if total > n {
 		b.WriteString(", +" + strconv.Itoa(total-n) + " more")
