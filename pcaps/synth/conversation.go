@@ -42,6 +42,7 @@ type Conversation struct {
 	// TLS results, filled by Handshake.
 	Version uint16 // negotiated TLS version (tls.VersionTLS12, ...)
 	Resumed bool   // the handshake resumed an earlier session
+	SNI     string // server_name as the server received it; "" = none
 }
 
 // Stream returns every byte d sent, concatenated.

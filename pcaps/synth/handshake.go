@@ -112,7 +112,7 @@ func Handshake(cfg Config) (Conversation, error) {
 		}
 	}
 
-	var state tls.ConnectionState
+	var state, sstate tls.ConnectionState
 	cerr, serr := newTurns(&conv).run(
 		func(c net.Conn) error {
 			tc := tls.Client(c, cli)
@@ -139,6 +139,7 @@ func Handshake(cfg Config) (Conversation, error) {
 			if err := tc.Handshake(); err != nil {
 				return err
 			}
+			sstate = tc.ConnectionState()
 			got := make([]byte, len(req))
 			if _, err := io.ReadFull(tc, got); err != nil {
 				return err
@@ -158,6 +159,7 @@ func Handshake(cfg Config) (Conversation, error) {
 	}
 	conv.Version = state.Version
 	conv.Resumed = state.DidResume
+	conv.SNI = sstate.ServerName
 	return conv, nil
 }
 

@@ -21,8 +21,12 @@ type Flow struct {
 	Streams        [2][]byte // payload by Dir, in sequence order
 	Packets        int
 	FIN            [2]bool
-	finSeq         [2]uint32
-	VLANs          []uint16 // tags of the SYN, outermost first
+	// Ahead counts data segments that start beyond the bytes seen so far
+	// (out of order); Again those whose bytes were all seen before
+	// (retransmissions).
+	Ahead, Again [2]int
+	finSeq       [2]uint32
+	VLANs        []uint16 // tags of the SYN, outermost first
 }
 
 // DNSPacket is one DNS message read back by Decode.
@@ -159,6 +163,12 @@ func Decode(r io.Reader) ([]*Flow, []DNSPacket, error) {
 				off := int(s.seq - f.ISN[d] - 1) // relative, wraps like TCP
 				if off < 0 || off > 1<<24 {
 					return nil, nil, fmt.Errorf("synth: %v: %v segment at relative sequence %d", f.Client, Dir(d), off)
+				}
+				if off > len(stream) {
+					f.Ahead[d]++
+				}
+				if off+len(s.data) <= len(have) && !slices.Contains(have[off:off+len(s.data)], false) {
+					f.Again[d]++
 				}
 				if end := off + len(s.data); end > len(stream) {
 					stream = append(stream, make([]byte, end-len(stream))...)

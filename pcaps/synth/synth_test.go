@@ -69,6 +69,9 @@ func TestHandshake(t *testing.T) {
 			if len(c) < 5 || c[0] != 22 || len(s) < 5 || s[0] != 22 {
 				t.Fatalf("streams do not start with TLS handshake records: % x / % x", c[:5], s[:5])
 			}
+			if conv.SNI != tc.sni {
+				t.Errorf("server saw SNI %q, want %q", conv.SNI, tc.sni)
+			}
 			if got := bytes.Contains(c, []byte("a.example")); got != (tc.sni != "") {
 				t.Errorf("client stream contains SNI = %v, want %v", got, tc.sni != "")
 			}
@@ -213,6 +216,10 @@ func TestWriterDecode(t *testing.T) {
 				if !bytes.Equal(f.Streams[d], conv.Stream(d)) {
 					t.Errorf("%v stream: reassembled %d bytes differ from the %d recorded", d, len(f.Streams[d]), len(conv.Stream(d)))
 				}
+			}
+			disordered := tc.tcp.Shuffle != 0
+			if got := f.Ahead[Server] > 0 && f.Again[Server] == tc.tcp.Duplicates; got != disordered {
+				t.Errorf("server segments ahead %d, again %d; want disorder %v with %d duplicates", f.Ahead[Server], f.Again[Server], disordered, tc.tcp.Duplicates)
 			}
 			if f.FIN != [2]bool{true, true} {
 				t.Errorf("FIN = %v, want both", f.FIN)
