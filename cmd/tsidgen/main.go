@@ -1,0 +1,60 @@
+// crypto/ecdh ignores tls.Config.Rand unless cryptocustomrand=1; with it
+// the samples are byte-identical on every run.
+
+//go:debug cryptocustomrand=1
+
+// Command tsidgen generates tsid's sample captures from real crypto/tls
+// handshakes (see package pcaps/synth).
+//
+//	go run ./cmd/tsidgen samples -dir testdata/samples
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "tsidgen:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `usage: tsidgen samples [-dir DIR]
+
+Writes the sample captures (see testdata/samples/README.md) to DIR.
+`
+
+// run is main without the process: args exclude the program name.
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "samples" {
+		fmt.Fprint(stderr, usage)
+		return errors.New("unknown or missing command")
+	}
+	// The standard flag package, not pflag: the documented command line
+	// uses the single-dash "-dir" form.
+	fs := flag.NewFlagSet("tsidgen samples", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", "testdata/samples", "output directory")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return err
+	}
+	files, err := writeSamples(*dir)
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		fmt.Fprintln(stdout, f)
+	}
+	return nil
+}
