@@ -1,0 +1,571 @@
+package pcaps
+
+import (
+	"bytes"
+	"cmp"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/ip4defrag"
+)
+
+// Defaults and caps of the Assembler.
+const (
+	DefaultMaxConns         = 100_000
+	DefaultMaxBuffered      = 256 << 10
+	DefaultMaxBufferedTotal = 256 << 20
+	DefaultIdleTimeout      = 5 * time.Minute
+
+	// segOverhead is charged per buffered piece so that many tiny segments
+	// count against the caps too.
+	segOverhead = 64
+	// maxSeqAhead: segments and ACKs further ahead than this are ignored
+	// rather than turned into a huge gap.
+	maxSeqAhead = 1 << 30
+	// fragTimeout drops IPv4 fragments that never completed.
+	fragTimeout = 30 * time.Second
+	// flushEvery is how much capture time passes between idle checks.
+	flushEvery = time.Second
+)
+
+// Config tunes an Assembler; zero fields take the defaults.
+type Config struct {
+	// MaxConns caps tracked connections; beyond it the least recently active
+	// one ends with EndEvicted.
+	MaxConns int
+	// MaxBuffered caps out-of-order bytes buffered per direction; on
+	// overflow the oldest hole becomes a Gap ("buffer-cap" anomaly).
+	MaxBuffered int
+	// MaxBufferedTotal caps out-of-order bytes over all connections.
+	MaxBufferedTotal int
+	// IdleTimeout ends connections quiet for this much capture time.
+	IdleTimeout time.Duration
+	// MaxDNS caps the DNS table entries.
+	MaxDNS int
+}
+
+// Stats counts what the Assembler saw.
+type Stats struct {
+	Packets       uint64 // packets given to Packet
+	NonIP         uint64 // no IPv4/IPv6 on the link layer (ARP, unknown link type, …)
+	NonTCPUDP     uint64 // IP carrying neither TCP nor UDP
+	DecodeErrors  uint64 // malformed or cut headers
+	Truncated     uint64 // TCP/UDP packets cut by the snap length
+	IPv4Fragments uint64 // IPv4 fragments handed to the defragmenter
+	IPv6Fragments uint64 // IPv6 fragments dropped (not reassembled)
+	TCP           uint64 // TCP segments
+	UDP           uint64 // UDP datagrams
+	DNSResponses  uint64 // DNS responses parsed
+	Conns         uint64 // TCP connections started
+	Evicted       uint64 // connections ended because of MaxConns
+	Gaps          uint64 // Gap calls
+	Anomalies     uint64 // Anomaly calls
+}
+
+type connKey struct{ lo, hi netip.AddrPort }
+
+func makeKey(a, b netip.AddrPort) connKey {
+	if a.Compare(b) > 0 {
+		a, b = b, a
+	}
+	return connKey{a, b}
+}
+
+type seg struct {
+	seq  uint32
+	data []byte
+	ts   time.Time
+}
+
+func (s *seg) end() uint32 { return s.seq + uint32(len(s.data)) }
+
+// half is one direction of a connection.
+type half struct {
+	started  bool   // next is known
+	next     uint32 // next sequence number to deliver
+	synSeen  bool
+	isn      uint32
+	ackValid bool   // ackTo holds an ACK from the peer ahead of next
+	ackTo    uint32 // highest acknowledgment the peer sent for this direction
+	fin      bool
+	finSeq   uint32
+	segs     []seg // out-of-order pieces, sorted, non-overlapping, all after next
+	buffered int   // bytes charged for segs
+}
+
+type conn struct {
+	info       ConnInfo
+	key        connKey
+	s          Stream
+	h          [2]half
+	done       bool // Data returned false
+	ended      bool // End was called; the entry only absorbs stray packets
+	last       time.Time
+	prev, next *conn // LRU list, head = most recently active
+}
+
+// Assembler decodes packets, reassembles TCP connections into per-direction
+// byte streams and collects DNS answers. It is not safe for concurrent use.
+type Assembler struct {
+	// DNS holds the answers of the DNS responses seen so far.
+	DNS *DNSTable
+
+	factory    StreamFactory
+	cfg        Config
+	dec        decoder
+	stats      Stats
+	conns      map[connKey]*conn
+	head, tail *conn
+	nextID     uint64
+	buffered   int
+	now        time.Time
+	lastFlush  time.Time
+}
+
+// NewAssembler returns an Assembler that makes one Stream per connection.
+func NewAssembler(f StreamFactory, cfg Config) *Assembler {
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.MaxBuffered <= 0 {
+		cfg.MaxBuffered = DefaultMaxBuffered
+	}
+	if cfg.MaxBufferedTotal <= 0 {
+		cfg.MaxBufferedTotal = DefaultMaxBufferedTotal
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
+	a := &Assembler{
+		DNS:     NewDNSTable(cfg.MaxDNS),
+		factory: f,
+		cfg:     cfg,
+		conns:   make(map[connKey]*conn),
+	}
+	a.dec.stats = &a.stats
+	a.dec.defrag = ip4defrag.NewIPv4Defragmenter()
+	return a
+}
+
+// Stats returns the counters so far.
+func (a *Assembler) Stats() Stats { return a.stats }
+
+// Packet decodes one captured frame and feeds it to reassembly. data is not
+// retained after the call.
+func (a *Assembler) Packet(data []byte, ci gopacket.CaptureInfo, link LinkType) {
+	a.stats.Packets++
+	ts := ci.Timestamp
+	if ts.After(a.now) {
+		a.now = ts
+		if a.now.Sub(a.lastFlush) > flushEvery {
+			a.Flush(a.now)
+		}
+	}
+	switch a.dec.decode(data, link, ts) {
+	case resNonIP:
+		a.stats.NonIP++
+		return
+	case resOther:
+		a.stats.NonTCPUDP++
+		return
+	case resError:
+		a.stats.DecodeErrors++
+		return
+	case resFragment:
+		return
+	}
+	p := &a.dec.p
+	if p.missing > 0 || ci.CaptureLength < ci.Length {
+		a.stats.Truncated++
+	}
+	if p.proto == protoUDP {
+		a.stats.UDP++
+		if p.sport == 53 && p.missing == 0 && a.DNS.addResponse(p.payload, p.dst, ts) {
+			a.stats.DNSResponses++
+		}
+		return
+	}
+	a.stats.TCP++
+	a.tcp(p, ts)
+}
+
+// Flush ends connections idle for Config.IdleTimeout at capture time now.
+// Packet calls it as capture time advances; call it yourself only to force
+// an earlier check.
+func (a *Assembler) Flush(now time.Time) {
+	a.lastFlush = now
+	a.dec.defrag.DiscardOlderThan(now.Add(-fragTimeout))
+	for c := a.tail; c != nil && now.Sub(c.last) >= a.cfg.IdleTimeout; c = a.tail {
+		if !c.ended {
+			a.end(c, EndIdle, now)
+		}
+		a.remove(c)
+	}
+}
+
+// Close ends all live connections with EndEOF, in ID order. Call it at the
+// end of the input; the Assembler is empty afterwards.
+func (a *Assembler) Close() {
+	var live []*conn
+	for c := a.head; c != nil; c = c.next {
+		if !c.ended {
+			live = append(live, c)
+		}
+	}
+	slices.SortFunc(live, func(x, y *conn) int {
+		return cmp.Compare(x.info.ID, y.info.ID)
+	})
+	for _, c := range live {
+		a.end(c, EndEOF, a.now)
+	}
+	for a.head != nil {
+		a.remove(a.head)
+	}
+}
+
+func seqLT(a, b uint32) bool { return int32(a-b) < 0 }
+func seqGT(a, b uint32) bool { return int32(a-b) > 0 }
+
+func (a *Assembler) tcp(p *packet, ts time.Time) {
+	src := netip.AddrPortFrom(p.src, p.sport)
+	dst := netip.AddrPortFrom(p.dst, p.dport)
+	k := makeKey(src, dst)
+	syn, ack := p.flags&flagSYN != 0, p.flags&flagACK != 0
+	c := a.conns[k]
+	if c != nil && syn {
+		var reuse bool
+		switch {
+		case c.ended:
+			reuse = !p.isRST() // a new handshake after FIN/RST
+		case !ack:
+			// A pure SYN with an unknown ISN starts a new connection; the
+			// same ISN is a retransmission.
+			h := &c.h[c.dir(src)]
+			reuse = !(h.synSeen && h.isn == p.seq)
+		}
+		if reuse {
+			if !c.ended {
+				a.end(c, EndReused, ts)
+			}
+			a.remove(c)
+			c = nil
+		}
+	}
+	if c == nil {
+		c = a.newConn(k, src, dst, syn, ack, ts)
+	}
+	a.touch(c, ts)
+	if !c.ended {
+		a.segment(c, c.dir(src), p, ts)
+	}
+}
+
+func (p *packet) isRST() bool { return p.flags&flagRST != 0 }
+
+func (c *conn) dir(src netip.AddrPort) Dir {
+	if src == c.info.A {
+		return AtoB
+	}
+	return BtoA
+}
+
+func (a *Assembler) newConn(k connKey, src, dst netip.AddrPort, syn, ack bool, ts time.Time) *conn {
+	for len(a.conns) >= a.cfg.MaxConns && a.tail != nil {
+		old := a.tail
+		if !old.ended {
+			a.stats.Evicted++
+			a.end(old, EndEvicted, ts)
+		}
+		a.remove(old)
+	}
+	a.nextID++
+	c := &conn{key: k}
+	c.info = ConnInfo{ID: a.nextID, A: src, B: dst, SYN: syn && !ack, First: ts}
+	if syn && ack { // SYN-ACK first: its receiver initiated
+		c.info.A, c.info.B = dst, src
+	}
+	a.conns[k] = c
+	a.stats.Conns++
+	c.s = a.factory(&c.info)
+	return c
+}
+
+// touch marks c as the most recently active connection.
+func (a *Assembler) touch(c *conn, ts time.Time) {
+	if ts.After(c.last) {
+		c.last = ts
+	}
+	if a.head == c {
+		return
+	}
+	if c.prev != nil || c.next != nil || a.tail == c {
+		a.unlink(c)
+	}
+	c.next = a.head
+	if a.head != nil {
+		a.head.prev = c
+	}
+	a.head = c
+	if a.tail == nil {
+		a.tail = c
+	}
+}
+
+func (a *Assembler) unlink(c *conn) {
+	if c.prev != nil {
+		c.prev.next = c.next
+	} else {
+		a.head = c.next
+	}
+	if c.next != nil {
+		c.next.prev = c.prev
+	} else {
+		a.tail = c.prev
+	}
+	c.prev, c.next = nil, nil
+}
+
+func (a *Assembler) remove(c *conn) {
+	a.unlink(c)
+	if a.conns[c.key] == c {
+		delete(a.conns, c.key)
+	}
+	a.free(c)
+}
+
+// free drops the buffered data of both directions.
+func (a *Assembler) free(c *conn) {
+	for i := range c.h {
+		h := &c.h[i]
+		a.buffered -= h.buffered
+		h.buffered = 0
+		h.segs = nil
+	}
+}
+
+// end delivers what is still buffered (holes become gaps), then calls End.
+func (a *Assembler) end(c *conn, reason EndReason, ts time.Time) {
+	for d := AtoB; d <= BtoA; d++ {
+		for !c.done && len(c.h[d].segs) > 0 {
+			a.skipHole(c, d)
+		}
+	}
+	c.ended = true
+	a.free(c)
+	c.s.End(reason, ts)
+}
+
+func (a *Assembler) segment(c *conn, d Dir, p *packet, ts time.Time) {
+	h, o := &c.h[d], &c.h[1-d]
+	if p.isRST() {
+		a.end(c, EndClosed, ts) // the entry stays to absorb late packets
+		return
+	}
+	seq := p.seq
+	if p.flags&flagSYN != 0 {
+		// A repeated SYN-ACK with a new ISN replaces the old one while no
+		// data has been seen (servers answering retransmitted SYNs).
+		if !h.started || (h.synSeen && h.isn != seq && h.next == h.isn+1 && len(h.segs) == 0) {
+			h.started, h.synSeen, h.isn, h.next = true, true, seq, seq+1
+		}
+		seq++ // the SYN occupies one sequence number (RFC 9293, Section 3.4)
+		if p.flags&flagACK != 0 && !o.started {
+			o.started, o.next = true, p.ack
+		}
+	}
+	if p.flags&flagACK != 0 && o.started && seqGT(p.ack, o.next) && uint32(p.ack-o.next) < maxSeqAhead {
+		if !o.ackValid || seqGT(p.ack, o.ackTo) {
+			o.ackTo, o.ackValid = p.ack, true
+		}
+	}
+	if !c.done && (len(p.payload) > 0 || p.missing > 0) {
+		a.data(c, d, seq, p.payload, p.missing, ts)
+	}
+	if p.flags&flagFIN != 0 && !h.fin {
+		h.fin, h.finSeq = true, seq+uint32(len(p.payload)+p.missing)
+		if !h.started {
+			h.started, h.next = true, h.finSeq
+		}
+	}
+	if !c.done && o.ackValid {
+		a.advance(c, 1-d)
+	}
+	if !c.done && h.fin && h.ackValid {
+		a.advance(c, d)
+	}
+	if h.fin && o.fin && (c.done || (h.next == h.finSeq && o.next == o.finSeq)) {
+		a.end(c, EndClosed, ts)
+	}
+}
+
+// data handles payload at seq of direction d.
+func (a *Assembler) data(c *conn, d Dir, seq uint32, b []byte, missing int, ts time.Time) {
+	h := &c.h[d]
+	if !h.started {
+		h.started, h.next = true, seq // SYN not captured: start here
+	}
+	end := seq + uint32(len(b))
+	if !seqGT(end, h.next) {
+		return // retransmission of delivered bytes (or only uncaptured bytes)
+	}
+	if seqLT(seq, h.next) {
+		b = b[h.next-seq:]
+		seq = h.next
+	}
+	if seq-h.next >= maxSeqAhead {
+		a.anomaly(c, d, "out-of-window")
+		return
+	}
+	if seq == h.next && len(h.segs) == 0 {
+		// In-order fast path: deliver straight from the packet.
+		h.next = end
+		if !c.s.Data(d, b, ts) {
+			a.stop(c)
+			return
+		}
+		if missing > 0 {
+			// The snap length cut the segment: its remainder is lost.
+			a.gap(c, d, missing)
+			h.next += uint32(missing)
+		}
+		return
+	}
+	a.insert(c, d, seq, b, ts)
+	a.advance(c, d)
+	if h.buffered > a.cfg.MaxBuffered || a.buffered > a.cfg.MaxBufferedTotal {
+		a.anomaly(c, d, "buffer-cap")
+		for !c.done && len(h.segs) > 0 &&
+			(h.buffered > a.cfg.MaxBuffered || a.buffered > a.cfg.MaxBufferedTotal) {
+			a.skipHole(c, d)
+		}
+	}
+}
+
+// insert buffers b at seq (seq >= next) where no earlier data is buffered;
+// where it overlaps buffered data the first data wins.
+func (a *Assembler) insert(c *conn, d Dir, seq uint32, b []byte, ts time.Time) {
+	h := &c.h[d]
+	off := func(s uint32) uint32 { return s - h.next }
+	i, _ := slices.BinarySearchFunc(h.segs, off(seq), func(s seg, t uint32) int {
+		if off(s.end()) <= t {
+			return -1
+		}
+		return 1
+	})
+	conflict := false
+	for len(b) > 0 {
+		if i == len(h.segs) || off(h.segs[i].seq) >= off(seq)+uint32(len(b)) {
+			a.store(h, i, seq, b, ts)
+			break
+		}
+		if sseq := h.segs[i].seq; off(sseq) > off(seq) {
+			n := off(sseq) - off(seq)
+			a.store(h, i, seq, b[:n], ts)
+			i++
+			b, seq = b[n:], sseq
+		}
+		s := &h.segs[i]
+		// seq is inside s: compare the overlap, keep s.
+		o := seq - s.seq
+		n := min(uint32(len(s.data))-o, uint32(len(b)))
+		if !bytes.Equal(s.data[o:o+n], b[:n]) {
+			conflict = true
+		}
+		b, seq = b[n:], seq+n
+		i++
+	}
+	if conflict {
+		a.anomaly(c, d, "overlap-conflict")
+	}
+}
+
+func (a *Assembler) store(h *half, i int, seq uint32, b []byte, ts time.Time) {
+	cp := append([]byte(nil), b...)
+	h.segs = slices.Insert(h.segs, i, seg{seq: seq, data: cp, ts: ts})
+	n := len(cp) + segOverhead
+	h.buffered += n
+	a.buffered += n
+}
+
+// advance delivers buffered data that has become contiguous and turns holes
+// the peer has acknowledged past into gaps.
+func (a *Assembler) advance(c *conn, d Dir) {
+	h := &c.h[d]
+	for !c.done {
+		n := 0
+		for n < len(h.segs) && !seqGT(h.segs[n].seq, h.next) && !c.done {
+			s := &h.segs[n]
+			if seqGT(s.end(), h.next) {
+				b := s.data[h.next-s.seq:]
+				h.next = s.end()
+				if !c.s.Data(d, b, s.ts) {
+					a.stop(c)
+					return
+				}
+			}
+			n++
+		}
+		if n > 0 {
+			for _, s := range h.segs[:n] {
+				h.buffered -= len(s.data) + segOverhead
+				a.buffered -= len(s.data) + segOverhead
+			}
+			h.segs = slices.Delete(h.segs, 0, n)
+		}
+		// A hole the peer acknowledged past will never be filled: the
+		// capture missed it.
+		var holeEnd uint32
+		switch {
+		case len(h.segs) > 0:
+			holeEnd = h.segs[0].seq
+		case h.fin && seqGT(h.finSeq, h.next):
+			holeEnd = h.finSeq
+		default:
+			h.ackValid = h.ackValid && seqGT(h.ackTo, h.next)
+			return
+		}
+		if !h.ackValid || !seqGT(h.ackTo, h.next) {
+			h.ackValid = false
+			return
+		}
+		if seqLT(h.ackTo, holeEnd) {
+			holeEnd = h.ackTo
+		}
+		a.gap(c, d, int(holeEnd-h.next))
+		h.next = holeEnd
+	}
+}
+
+// skipHole gives up on the hole before the first buffered piece.
+func (a *Assembler) skipHole(c *conn, d Dir) {
+	h := &c.h[d]
+	if len(h.segs) == 0 {
+		return
+	}
+	if n := h.segs[0].seq - h.next; seqGT(h.segs[0].seq, h.next) {
+		a.gap(c, d, int(n))
+		h.next = h.segs[0].seq
+	}
+	valid, to := h.ackValid, h.ackTo
+	h.ackValid = false // deliver only the contiguous run
+	a.advance(c, d)
+	h.ackValid, h.ackTo = valid && seqGT(to, h.next), to
+}
+
+// stop is called when Data returned false.
+func (a *Assembler) stop(c *conn) {
+	c.done = true
+	a.free(c)
+}
+
+func (a *Assembler) gap(c *conn, d Dir, n int) {
+	a.stats.Gaps++
+	c.s.Gap(d, n)
+}
+
+func (a *Assembler) anomaly(c *conn, d Dir, what string) {
+	a.stats.Anomalies++
+	c.s.Anomaly(d, what)
+}

@@ -1,0 +1,45 @@
+// Package pcaps reads packet captures and turns the TCP connections in them
+// into per-direction, in-order byte streams, and collects DNS answers.
+//
+// # Reading
+//
+// Open and NewReader read pcap (microsecond or nanosecond, either byte order)
+// and pcapng (several sections, several interfaces with different link
+// types), optionally gzip-compressed; the format is detected from the content,
+// not the file name. Reader.Next returns one packet at a time from a reused
+// buffer. Errors are *Error values naming the file and, for a cut file, the
+// offset of the incomplete record; all complete packets before it are
+// delivered first.
+//
+// The readers are hand-written rather than github.com/google/gopacket/pcapgo:
+// gopacket v1.1.19 keeps link types in a uint8 (LINKTYPE_LINUX_SLL2 = 276
+// does not fit), and its pcapng reader divides by zero on an if_tsresol of 64
+// or more and sizes buffers from untrusted lengths. Here every record is
+// capped by MaxRecord.
+//
+// # Decoding
+//
+// Link layers: Ethernet with any number of 802.1Q/802.1ad tags (plus PPPoE
+// sessions and MPLS), Linux cooked captures v1 and v2, raw IP, BSD NULL and
+// LOOP. IPv4 options are skipped and fragments reassembled with
+// gopacket/ip4defrag; IPv6 extension headers are followed, IPv6 fragments are
+// counted and dropped. Checksums are not checked: offloading makes them wrong
+// in many captures. Decoding is hand-written and allocates nothing per packet
+// (IPv4 fragments and DNS responses excepted).
+//
+// # Reassembly
+//
+// Assembler is a small reassembler written for this package instead of
+// gopacket/reassembly, which does not report overlaps whose bytes conflict,
+// allocates per packet and mixes up a new connection that reuses a 5-tuple
+// with the old one. Capture time drives idle expiry. Flows whose SYN was not
+// captured start at their first payload. Out-of-order data is buffered up to
+// Config.MaxBuffered per direction; where segments overlap the first data
+// wins and conflicting bytes are reported as an "overlap-conflict" anomaly. A
+// hole is reported as a Gap once the peer acknowledges data beyond it, the
+// buffer cap is hit, or the connection ends. Retransmissions of bytes already
+// delivered are dropped without comparison: delivered bytes are not kept.
+//
+// UDP responses from port 53 are parsed with golang.org/x/net/dns/dnsmessage
+// into Assembler.DNS, a bounded DNSTable.
+package pcaps
