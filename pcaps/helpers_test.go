@@ -23,6 +23,8 @@ type tseg struct {
 	seq, ack uint32
 	flags    string // any of "SAFR"
 	data     string
+	cut      int // bytes the snap length cut off the end
+	at       int // capture time in ms after t0; 0: the packet's index
 }
 
 func ap(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }

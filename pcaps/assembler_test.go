@@ -1,0 +1,171 @@
+package pcaps
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/gopacket"
+)
+
+const (
+	cli = "10.0.0.1:1000"
+	srv = "10.0.0.2:443"
+)
+
+func c2s(seq, ack uint32, flags, data string) tseg {
+	return tseg{from: cli, to: srv, seq: seq, ack: ack, flags: flags, data: data}
+}
+func s2c(seq, ack uint32, flags, data string) tseg {
+	return tseg{from: srv, to: cli, seq: seq, ack: ack, flags: flags, data: data}
+}
+
+// handshake: client ISN 100, server ISN 500.
+var handshake = []tseg{c2s(100, 0, "S", ""), s2c(500, 101, "SA", ""), c2s(101, 501, "A", "")}
+
+func hs(segs ...tseg) []tseg { return append(append([]tseg(nil), handshake...), segs...) }
+
+// feed runs segments through an Assembler and closes it.
+func feed(t *testing.T, cfg Config, stopAfter int, segs []tseg) (*recorders, *Assembler) {
+	t.Helper()
+	rs := &recorders{stopAfter: stopAfter}
+	a := NewAssembler(rs.factory, cfg)
+	for i, s := range segs {
+		b := ipTCP(t, s)
+		info := ci(i, b)
+		if s.at != 0 {
+			info = ci(s.at, b)
+		}
+		if s.cut > 0 {
+			b = b[:len(b)-s.cut]
+			info.CaptureLength = len(b)
+		}
+		a.Packet(b, info, LinkRaw)
+	}
+	a.Close()
+	for _, r := range rs.conns {
+		if r.ended != 1 {
+			t.Errorf("conn %d: End called %d times", r.info.ID, r.ended)
+		}
+	}
+	return rs, a
+}
+
+const conn1 = "conn 1 10.0.0.1:1000>10.0.0.2:443 syn=true"
+
+func TestAssembler(t *testing.T) {
+	tests := []struct {
+		name      string
+		cfg       Config
+		stopAfter int
+		segs      []tseg
+		want      []string
+	}{
+		{"in order, FIN both ways", Config{}, 0, hs(
+			c2s(101, 501, "A", "hello"), s2c(501, 106, "A", "world"),
+			c2s(106, 506, "FA", ""), s2c(506, 107, "FA", ""), c2s(107, 507, "A", "")),
+			[]string{conn1, `data A->B "hello"`, `data B->A "world"`, "end closed"}},
+		{"out of order", Config{}, 0, hs(c2s(104, 501, "A", "lo"), c2s(101, 501, "A", "hel")),
+			[]string{conn1, `data A->B "hel"`, `data A->B "lo"`, "end eof"}},
+		{"retransmission dropped", Config{}, 0, hs(c2s(101, 501, "A", "hel"), c2s(101, 501, "A", "hel"), c2s(102, 501, "A", "elp"), c2s(104, 501, "A", "lo")),
+			[]string{conn1, `data A->B "hel"`, `data A->B "p"`, `data A->B "o"`, "end eof"}},
+		{"overlap with identical bytes", Config{}, 0, hs(c2s(101, 501, "A", "he"), c2s(106, 501, "A", "WORLD"), c2s(103, 501, "A", "lloWO")),
+			[]string{conn1, `data A->B "he"`, `data A->B "llo"`, `data A->B "WORLD"`, "end eof"}},
+		{"overlap with conflicting bytes: first wins", Config{}, 0, hs(c2s(101, 501, "A", "he"), c2s(106, 501, "A", "WORLD"), c2s(103, 501, "A", "lloXXLDxy")),
+			[]string{conn1, `data A->B "he"`, "anomaly A->B overlap-conflict", `data A->B "llo"`, `data A->B "WORLD"`, `data A->B "y"`, "end eof"}},
+		{"new segment covering two buffered ones", Config{}, 0, hs(c2s(103, 501, "A", "c"), c2s(105, 501, "A", "e"), c2s(101, 501, "A", "abcdef")),
+			[]string{conn1, `data A->B "ab"`, `data A->B "c"`, `data A->B "d"`, `data A->B "e"`, `data A->B "f"`, "end eof"}},
+		{"missing SYN", Config{}, 0, []tseg{c2s(5000, 9000, "A", "abc"), s2c(9000, 5003, "A", "xyz"), c2s(5003, 9003, "A", "def")},
+			[]string{"conn 1 10.0.0.1:1000>10.0.0.2:443 syn=false", `data A->B "abc"`, `data B->A "xyz"`, `data A->B "def"`, "end eof"}},
+		{"SYN-ACK first: its receiver is A", Config{}, 0, []tseg{s2c(500, 101, "SA", ""), c2s(101, 501, "A", "hi"), s2c(501, 103, "A", "yo")},
+			[]string{"conn 1 10.0.0.1:1000>10.0.0.2:443 syn=false", `data A->B "hi"`, `data B->A "yo"`, "end eof"}},
+		{"hole, then ACK beyond it", Config{}, 0, hs(c2s(101, 501, "A", "ab"), c2s(106, 501, "A", "fg"), s2c(501, 108, "A", ""), c2s(108, 501, "A", "h")),
+			[]string{conn1, `data A->B "ab"`, "gap A->B 3", `data A->B "fg"`, `data A->B "h"`, "end eof"}},
+		{"ACK inside the hole", Config{}, 0, hs(c2s(101, 501, "A", "ab"), c2s(106, 501, "A", "fg"), s2c(501, 104, "A", ""), c2s(104, 501, "A", "de")),
+			[]string{conn1, `data A->B "ab"`, "gap A->B 1", `data A->B "de"`, `data A->B "fg"`, "end eof"}},
+		{"hole never filled: gap at the end", Config{}, 0, hs(c2s(101, 501, "A", "ab"), c2s(106, 501, "A", "fg")),
+			[]string{conn1, `data A->B "ab"`, "gap A->B 3", `data A->B "fg"`, "end eof"}},
+		{"buffer cap", Config{MaxBuffered: 2*segOverhead + 4}, 0, hs(c2s(101, 501, "A", "a"), c2s(103, 501, "A", "cc"), c2s(106, 501, "A", "ff"), c2s(109, 501, "A", "ii")),
+			[]string{conn1, `data A->B "a"`, "anomaly A->B buffer-cap", "gap A->B 1", `data A->B "cc"`, "gap A->B 1", `data A->B "ff"`, "gap A->B 1", `data A->B "ii"`, "end eof"}},
+		{"snap length cut", Config{}, 0, hs(tseg{from: cli, to: srv, seq: 101, ack: 501, flags: "A", data: "abcdef", cut: 2}, c2s(107, 501, "A", "g")),
+			[]string{conn1, `data A->B "abcd"`, "gap A->B 2", `data A->B "g"`, "end eof"}},
+		{"sequence wrap", Config{}, 0, []tseg{c2s(0xfffffffd, 0, "S", ""), c2s(0xfffffffe, 0, "A", "ab"), c2s(2, 0, "A", "ef"), c2s(0, 0, "A", "cd")},
+			[]string{conn1, `data A->B "ab"`, `data A->B "cd"`, `data A->B "ef"`, "end eof"}},
+		{"5-tuple reused after FIN", Config{}, 0, hs(c2s(101, 501, "A", "one"),
+			c2s(104, 501, "FA", ""), s2c(501, 105, "FA", ""), c2s(105, 502, "A", ""),
+			c2s(7000, 0, "S", ""), s2c(8000, 7001, "SA", ""), c2s(7001, 8001, "A", "two")),
+			[]string{conn1, `data A->B "one"`, "end closed", "conn 2 10.0.0.1:1000>10.0.0.2:443 syn=true", `data A->B "two"`, "end eof"}},
+		{"5-tuple reused: new SYN, new ISN", Config{}, 0, hs(c2s(101, 501, "A", "one"), c2s(100, 0, "S", ""), c2s(7000, 0, "S", ""), c2s(7001, 0, "A", "two")),
+			[]string{conn1, `data A->B "one"`, "end reused", "conn 2 10.0.0.1:1000>10.0.0.2:443 syn=true", `data A->B "two"`, "end eof"}},
+		{"RST, then late packets absorbed", Config{}, 0, hs(c2s(101, 501, "A", "x"), s2c(501, 0, "R", ""), c2s(102, 501, "A", "y")),
+			[]string{conn1, `data A->B "x"`, "end closed"}},
+		{"idle timeout", Config{}, 0, []tseg{c2s(100, 0, "S", ""), {from: "10.9.9.9:1", to: srv, seq: 1, flags: "A", data: "z", at: 6 * 60 * 1000}},
+			[]string{conn1, "end idle", "conn 2 10.9.9.9:1>10.0.0.2:443 syn=false", `data A->B "z"`, "end eof"}},
+		{"Data returning false stops delivery", Config{}, 3, hs(c2s(101, 501, "A", "hello"), s2c(501, 106, "A", "world"), c2s(110, 501, "A", "x"),
+			c2s(106, 506, "FA", ""), s2c(506, 107, "FA", "")),
+			[]string{conn1, `data A->B "hello"`, "end closed"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs, _ := feed(t, tt.cfg, tt.stopAfter, tt.segs)
+			if diff := cmp.Diff(tt.want, rs.summary()); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestAssemblerEviction(t *testing.T) {
+	segs := []tseg{
+		{from: "10.0.0.1:1", to: srv, seq: 1, flags: "A", data: "a"},
+		{from: "10.0.0.1:2", to: srv, seq: 1, flags: "A", data: "b"},
+		{from: "10.0.0.1:1", to: srv, seq: 2, flags: "A", data: "c"}, // conn 1 active again
+		{from: "10.0.0.1:3", to: srv, seq: 1, flags: "A", data: "d"}, // evicts conn 2
+	}
+	rs, a := feed(t, Config{MaxConns: 2}, 0, segs)
+	want := []string{
+		"conn 1 10.0.0.1:1>10.0.0.2:443 syn=false", `data A->B "a"`, `data A->B "c"`, "end eof",
+		"conn 2 10.0.0.1:2>10.0.0.2:443 syn=false", `data A->B "b"`, "end evicted",
+		"conn 3 10.0.0.1:3>10.0.0.2:443 syn=false", `data A->B "d"`, "end eof",
+	}
+	if diff := cmp.Diff(want, rs.summary()); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	if st := a.Stats(); st.Evicted != 1 || st.Conns != 3 || st.TCP != 4 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestAssemblerCloseInIDOrder(t *testing.T) {
+	var order []uint64
+	var a *Assembler
+	a = NewAssembler(func(c *ConnInfo) Stream { return endFunc(func() { order = append(order, c.ID) }) }, Config{})
+	for i, port := range []string{"1", "2", "3", "2", "1"} {
+		b := ipTCP(t, tseg{from: "10.0.0.1:" + port, to: srv, seq: uint32(i), flags: "A", data: "x"})
+		a.Packet(b, ci(i, b), LinkRaw)
+	}
+	a.Close()
+	if diff := cmp.Diff([]uint64{1, 2, 3}, order); diff != "" {
+		t.Errorf("End order (-want +got):\n%s", diff)
+	}
+}
+
+type endFunc func()
+
+func (endFunc) Data(Dir, []byte, time.Time) bool { return true }
+func (endFunc) Gap(Dir, int)                     {}
+func (endFunc) Anomaly(Dir, string)              {}
+func (f endFunc) End(EndReason, time.Time)       { f() }
+
+func TestAssemblerStats(t *testing.T) {
+	rs := &recorders{}
+	a := NewAssembler(rs.factory, Config{})
+	arp := cat(make([]byte, 12), []byte{8, 6}, make([]byte, 28))
+	a.Packet(arp, gopacket.CaptureInfo{Timestamp: t0, CaptureLength: len(arp), Length: len(arp)}, LinkEthernet)
+	bad := []byte{0x45, 0}
+	a.Packet(bad, ci(1, bad), LinkRaw)
+	a.Close()
+	if st := a.Stats(); st.Packets != 2 || st.NonIP != 1 || st.DecodeErrors != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
