@@ -1,7 +1,5 @@
 package sniid
 
-import "net/netip"
-
 // Flags, in the fixed order Assessment.Flags lists them. A flag with detail
 // is written "name:detail" (only FlagNearMiss has one).
 const (
@@ -44,14 +42,26 @@ func Assess(f *Facts, p Profile, others []Profile) Assessment {
 		f = &Facts{}
 	}
 	a := Assessment{Profiles: make([]Decision, 0, 1+len(others))}
-	a.Decision = p.Decide(f)
+	// One backing array for every trace; each decision gets a full slice
+	// expression so that its trace cannot grow into the next one.
+	n := len(p.Steps)
+	for _, o := range others {
+		n += len(o.Steps)
+	}
+	buf := make([]TraceStep, n)
+	next := func(q Profile) Decision {
+		d := q.decide(f, buf[:0:len(q.Steps)])
+		buf = buf[len(q.Steps):]
+		return d
+	}
+	a.Decision = next(p)
 	a.Profiles = append(a.Profiles, a.Decision)
 	disagree := false
 	for _, o := range others {
 		if o.Name == p.Name {
 			continue
 		}
-		d := o.Decide(f)
+		d := next(o)
 		a.Profiles = append(a.Profiles, d)
 		if a.Decision.Unknown == "" && d.Unknown == "" && !equalFold(a.Decision.Host, d.Host) {
 			disagree = true
@@ -60,7 +70,12 @@ func Assess(f *Facts, p Profile, others []Profile) Assessment {
 
 	cert := f.certPresent()
 	host := a.Decision.Host
-	add := func(flag string) { a.Flags = append(a.Flags, flag) }
+	add := func(flag string) {
+		if a.Flags == nil {
+			a.Flags = make([]string, 0, 6)
+		}
+		a.Flags = append(a.Flags, flag)
+	}
 
 	if f.SNI == "" {
 		add(FlagNoSNI)
@@ -150,15 +165,23 @@ func nearestMiss(f *Facts, host string, cert bool) string {
 	if hasWildcardLabel(host) {
 		return ""
 	}
-	if _, err := netip.ParseAddr(trimDot(host)); err == nil {
+	if _, ok := parseIP(host); ok {
 		return ""
 	}
 	best, bestD := "", maxNearDistance+1
+	rh, rhDone := "", false
 	try := func(n string) {
 		if n == "" || hasWildcardLabel(n) {
 			return
 		}
-		if d := nearMiss(host, n); d > 0 && d < bestD {
+		d := nearDistance(host, n)
+		if d <= 0 || d >= bestD {
+			return
+		}
+		if !rhDone {
+			rh, rhDone = registrable(host), true
+		}
+		if rh != "" && equalFold(rh, registrable(n)) {
 			best, bestD = n, d
 		}
 	}

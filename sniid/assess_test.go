@@ -197,3 +197,21 @@ func TestAssessHostileDetail(t *testing.T) {
 		t.Errorf("flags (-want +got):\n%s", diff)
 	}
 }
+
+func TestMeant(t *testing.T) {
+	f := &Facts{SNI: "Tools.cisco.com", DNSNames: []string{"tools.cisco.com.", "", "www.cisco.com", "WWW.cisco.com"}}
+	want := []string{"Tools.cisco.com", "www.cisco.com"}
+	if diff := cmp.Diff(want, f.Meant()); diff != "" {
+		t.Errorf("Meant (-want +got):\n%s", diff)
+	}
+	if got := (&Facts{}).Meant(); got != nil {
+		t.Errorf("Meant of nothing = %q", got)
+	}
+	many := &Facts{}
+	for i := range 100 {
+		many.DNSNames = append(many.DNSNames, strings.Repeat("a", i+1)+".example")
+	}
+	if got := len(many.Meant()); got != maxMeant {
+		t.Errorf("Meant kept %d names, want the cap %d", got, maxMeant)
+	}
+}

@@ -39,7 +39,13 @@ func (p Profile) Decide(f *Facts) Decision {
 	if f == nil {
 		f = &Facts{}
 	}
-	d := Decision{Profile: p.Name, Trace: make([]TraceStep, 0, len(p.Steps))}
+	return p.decide(f, make([]TraceStep, 0, len(p.Steps)))
+}
+
+// decide is Decide appending the trace to buf, so that Assess can give all
+// profiles one backing array. f is not nil.
+func (p Profile) decide(f *Facts, buf []TraceStep) Decision {
+	d := Decision{Profile: p.Name, Trace: buf}
 	for _, s := range p.Steps {
 		ts, out, why := s.eval(f)
 		d.Trace = append(d.Trace, ts)
@@ -137,7 +143,7 @@ func (s Step) eval(f *Facts) (TraceStep, outcome, string) {
 		}
 		ts.Taken, ts.Why = true, "first in the leaf certificate"
 		if s == StepSAN && len(f.SANDNS) > 1 {
-			ts.Why = "first of " + strconv.Itoa(len(f.SANDNS)) + " dNSNames in the leaf certificate"
+			ts.Why = firstOf(len(f.SANDNS))
 		}
 		return ts, taken, ""
 
@@ -224,4 +230,20 @@ func certUnavailable(status string) (why, cause, which string) {
 	}
 	q := quoteIfOdd(status)
 	return "certificate not in capture (status " + q + ")", "status " + q, ", which is not in the capture"
+}
+
+// firstOfSmall holds the common SAN-count explanations, so that a decision
+// on an ordinary certificate does not build a string.
+var firstOfSmall = func() (t [17]string) {
+	for n := 2; n < len(t); n++ {
+		t[n] = "first of " + strconv.Itoa(n) + " dNSNames in the leaf certificate"
+	}
+	return t
+}()
+
+func firstOf(n int) string {
+	if n < len(firstOfSmall) {
+		return firstOfSmall[n]
+	}
+	return "first of " + strconv.Itoa(n) + " dNSNames in the leaf certificate"
 }

@@ -1,10 +1,6 @@
 package sniid
 
-import (
-	"net/netip"
-
-	"golang.org/x/net/publicsuffix"
-)
+import "golang.org/x/net/publicsuffix"
 
 // maxNearDistance is the largest edit distance at which two different host
 // names count as a near-miss ("toos" for "tools" is 1).
@@ -79,7 +75,7 @@ func registrable(s string) string {
 	if s == "" || len(s) > maxNameLen {
 		return ""
 	}
-	if _, err := netip.ParseAddr(s); err == nil {
+	if _, ok := parseIP(s); ok {
 		return ""
 	}
 	s = toLower(s)
@@ -102,20 +98,4 @@ func toLower(s string) string {
 		}
 	}
 	return s
-}
-
-// nearMiss reports whether host is a near-miss of name: different, within
-// maxNearDistance edits, and under the same registrable domain (a one-letter
-// change that crosses into another owner's domain is a different site, not a
-// misspelling of the same one). It returns the distance, or -1.
-func nearMiss(host, name string) int {
-	d := nearDistance(host, name)
-	if d <= 0 {
-		return -1
-	}
-	rh := registrable(host)
-	if rh == "" || !equalFold(rh, registrable(name)) {
-		return -1
-	}
-	return d
 }

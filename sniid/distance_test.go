@@ -91,36 +91,53 @@ func TestNearDistanceAgainstNaive(t *testing.T) {
 	}
 }
 
-func TestNearMiss(t *testing.T) {
+func TestNearestMiss(t *testing.T) {
 	tests := []struct {
 		host, name string
-		want       int
+		want       bool
 	}{
-		{"toos.cisco.com", "tools.cisco.com", 1},
-		{"tools.cisco.com", "tools.cisco.com", -1}, // same name is no miss
-		{"TOOLS.cisco.com.", "tools.cisco.com", -1},
-		{"tool.cisco.com", "tools1.cisco.com", 2},
-		{"to.cisco.com", "tools.cisco.com", -1},     // distance 3
-		{"cisco.com", "cisco.co", -1},               // different registrable domain
-		{"cisco.com", "cisko.com", -1},              // different registrable domain
-		{"www.cisco.com", "ww.cisco.com", 1},        // same registrable domain
-		{"www.bbc.co.uk", "ww.bbc.co.uk", 1},        // eTLD co.uk
-		{"bbc.co.uk", "bbd.co.uk", -1},              // two owners under co.uk
-		{"a.co.uk", "co.uk", -1},                    // co.uk is a public suffix
-		{"co.uk", "co.ul", -1},                      // public suffixes have no owner
-		{"a.github.io", "b.github.io", -1},          // github.io is a public suffix (private section)
-		{"x.a.github.io", "y.a.github.io", 1},       // both under a.github.io
-		{"10.1.0.1", "10.2.0.1", -1},                // IP literals are not names
-		{"localhost", "localhos", -1},               // no registrable domain
-		{"*.cisco.com", "a.cisco.com", 1},           // nearMiss itself does not look at '*'
-		{"TOOS.CISCO.COM", "tools.cisco.com", 1},    // case-insensitive
-		{"toos.cisco.com.", "tools.cisco.com", 1},   // trailing dot ignored
-		{"toos.cisco.com", "tools.cisco.com..", -1}, // only one dot ignored
+		{"toos.cisco.com", "tools.cisco.com", true},
+		{"tools.cisco.com", "tools.cisco.com", false}, // same name is no miss
+		{"TOOLS.cisco.com.", "tools.cisco.com", false},
+		{"tool.cisco.com", "tools1.cisco.com", true},   // distance 2
+		{"to.cisco.com", "tools.cisco.com", false},     // distance 3
+		{"cisco.com", "cisco.co", false},               // different registrable domain
+		{"cisco.com", "cisko.com", false},              // different registrable domain
+		{"www.cisco.com", "ww.cisco.com", true},        // same registrable domain
+		{"www.bbc.co.uk", "ww.bbc.co.uk", true},        // eTLD co.uk
+		{"bbc.co.uk", "bbd.co.uk", false},              // two owners under co.uk
+		{"a.co.uk", "co.uk", false},                    // co.uk is a public suffix
+		{"co.uk", "co.ul", false},                      // public suffixes have no owner
+		{"a.github.io", "b.github.io", false},          // github.io is a public suffix (private section)
+		{"x.a.github.io", "y.a.github.io", true},       // both under a.github.io
+		{"10.1.0.1", "10.2.0.1", false},                // IP literals are not names
+		{"localhost", "localhos", false},               // no registrable domain
+		{"*.cisco.com", "a.cisco.com", false},          // a wildcard differs by design
+		{"cisco.com", "*.cisco.com", false},            // also as the meant name
+		{"TOOS.CISCO.COM", "tools.cisco.com", true},    // case-insensitive
+		{"toos.cisco.com.", "tools.cisco.com", true},   // trailing dot ignored
+		{"toos.cisco.com", "tools.cisco.com..", false}, // only one dot ignored
 	}
 	for _, tt := range tests {
-		if got := nearMiss(tt.host, tt.name); got != tt.want {
-			t.Errorf("nearMiss(%q, %q) = %d, want %d", tt.host, tt.name, got, tt.want)
+		got := nearestMiss(&Facts{DNSNames: []string{tt.name}}, tt.host, false)
+		if (got != "") != tt.want || got != "" && got != tt.name {
+			t.Errorf("nearestMiss(%q, [%q]) = %q, want near=%v", tt.host, tt.name, got, tt.want)
 		}
+	}
+
+	// The closest wins; on a tie the earlier name (SNI, DNS names, CN).
+	f := &Facts{SNI: "tolls.cisco.com", DNSNames: []string{"tools.cisco.com"}, CNs: []string{"toos.cisco.com"}}
+	if got := nearestMiss(f, "tols.cisco.com", true); got != "tolls.cisco.com" {
+		t.Errorf("tie: got %q, want the SNI", got)
+	}
+	f.SNI = "txols.cisco.com"
+	if got := nearestMiss(f, "toos.cisco.com", true); got != "tools.cisco.com" {
+		t.Errorf("closest: got %q, want tools.cisco.com", got)
+	}
+	// The CN counts only with a certificate.
+	f = &Facts{CNs: []string{"tools.cisco.com"}}
+	if got := nearestMiss(f, "toos.cisco.com", false); got != "" {
+		t.Errorf("CN without certificate: got %q", got)
 	}
 }
 

@@ -67,6 +67,9 @@ func parseIP(s string) (netip.Addr, bool) {
 	if len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
 		s = s[1 : len(s)-1]
 	}
+	if !maybeIP(s) {
+		return netip.Addr{}, false
+	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
 		return netip.Addr{}, false
@@ -200,4 +203,22 @@ func quoteIfOdd(s string) string {
 		return `""`
 	}
 	return s
+}
+
+// maybeIP is a cheap filter before netip.ParseAddr, whose error allocates:
+// an IPv6 literal has a colon, which no host name has, and an IPv4 literal
+// is only digits and dots.
+func maybeIP(s string) bool {
+	if s == "" {
+		return false
+	}
+	if strings.IndexByte(s, ':') >= 0 {
+		return true
+	}
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '.' {
+			return false
+		}
+	}
+	return true
 }
