@@ -3,6 +3,7 @@ package synth
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -41,7 +42,19 @@ type DNSPacket struct {
 // sequence number is an error. It exists to check generated captures; tsid
 // itself reads captures with package pcaps.
 func Decode(r io.Reader) ([]*Flow, []DNSPacket, error) {
-	br := bufio.NewReader(r)
+	// pcapgo allocates what length fields claim before reading; read the
+	// file first and check them, so damaged input costs bounded memory.
+	file, err := io.ReadAll(io.LimitReader(r, maxDecode+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("synth: reading capture: %w", err)
+	}
+	if len(file) > maxDecode {
+		return nil, nil, errors.New("synth: capture larger than 64 MiB")
+	}
+	if err := checkLengths(file); err != nil {
+		return nil, nil, err
+	}
+	br := bufio.NewReader(bytes.NewReader(file))
 	magic, err := br.Peek(4)
 	if err != nil {
 		return nil, nil, fmt.Errorf("synth: reading capture: %w", err)
@@ -161,7 +174,7 @@ func Decode(r io.Reader) ([]*Flow, []DNSPacket, error) {
 			var have []bool
 			for _, s := range segs[f][d] {
 				off := int(s.seq - f.ISN[d] - 1) // relative, wraps like TCP
-				if off < 0 || off > 1<<24 {
+				if off < 0 || off+len(s.data) > len(file) {
 					return nil, nil, fmt.Errorf("synth: %v: %v segment at relative sequence %d", f.Client, Dir(d), off)
 				}
 				if off > len(stream) {
@@ -210,4 +223,52 @@ func internetSum(b []byte) uint16 {
 		s = s>>16 + s&0xffff
 	}
 	return uint16(s)
+}
+
+const (
+	maxDecode  = 64 << 20 // largest capture Decode reads
+	maxSnaplen = 262144   // what Writer announces; the libpcap default
+)
+
+// checkLengths rejects length fields that would make pcapgo allocate more
+// than the file holds: the pcap snap length, and pcapng block and packet
+// lengths (pcapng, Sections 3.1, 4.3 and 4.4).
+func checkLengths(file []byte) error {
+	bad := errors.New("synth: capture length field out of range")
+	if len(file) >= 20 && !bytes.HasPrefix(file, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
+		snap := binary.LittleEndian.Uint32(file[16:20])
+		if file[0] == 0xa1 || file[0] == 0x4d { // big-endian magic
+			snap = binary.BigEndian.Uint32(file[16:20])
+		}
+		if snap > maxSnaplen {
+			return bad
+		}
+		return nil
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	for b := file; len(b) >= 12; {
+		if binary.LittleEndian.Uint32(b) == 0x0a0d0d0a { // section header: byte-order magic follows
+			if binary.BigEndian.Uint32(b[8:]) == 0x1a2b3c4d {
+				order = binary.BigEndian
+			} else {
+				order = binary.LittleEndian
+			}
+		}
+		typ, n := order.Uint32(b), order.Uint32(b[4:])
+		if n < 12 || uint64(n) > uint64(len(b)) {
+			return bad
+		}
+		switch typ {
+		case 6: // enhanced packet: 28 bytes of header and trailer around the data
+			if n < 32 || order.Uint32(b[20:]) > n-32 {
+				return bad
+			}
+		case 3: // simple packet: the original length is the captured length
+			if n < 16 || order.Uint32(b[8:]) > n-16 {
+				return bad
+			}
+		}
+		b = b[n:]
+	}
+	return nil
 }
