@@ -101,4 +101,3 @@ func TestDNSTableBounded(t *testing.T) {
 		t.Errorf("zero table: %v", got)
 	}
 }
-

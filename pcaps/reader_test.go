@@ -54,7 +54,7 @@ func gz(b []byte) []byte {
 	return buf.Bytes()
 }
 
-func ngFile(t *testing.T, ifaces []layers.LinkType, pkts []pkt) []byte {
+func ngFile(t testing.TB, ifaces []layers.LinkType, pkts []pkt) []byte {
 	t.Helper()
 	var buf bytes.Buffer
 	w, err := pcapgo.NewNgWriterInterface(&buf, pcapgo.NgInterface{LinkType: ifaces[0], SnapLength: 65535}, pcapgo.NgWriterOptions{})

@@ -1,0 +1,96 @@
+package pcaps
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket/layers"
+)
+
+func BenchmarkDecodeTCP(b *testing.B) {
+	frame := ethTCP(b, tseg{from: "10.0.0.1:1234", to: "10.0.0.2:443", seq: 1, flags: "A", data: string(make([]byte, 1400))})
+	dc := newDecoder()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	for b.Loop() {
+		if dc.decode(frame, LinkEthernet, t0) != resOK {
+			b.Fatal("decode failed")
+		}
+	}
+}
+
+type discard struct{ stop bool }
+
+func (d discard) Data(Dir, []byte, time.Time) bool { return !d.stop }
+func (discard) Gap(Dir, int)                       {}
+func (discard) Anomaly(Dir, string)                {}
+func (discard) End(EndReason, time.Time)           {}
+
+// benchConn feeds in-order 1400-byte segments of one established
+// connection, rewriting the sequence number in place (checksums are not
+// checked).
+func benchConn(b *testing.B, s Stream) {
+	a := NewAssembler(func(*ConnInfo) Stream { return s }, Config{})
+	for _, hs := range handshake {
+		p := ipTCP(b, hs)
+		a.Packet(p, ci(0, p), LinkRaw)
+	}
+	payload := make([]byte, 1400)
+	p := ipTCP(b, c2s(101, 501, "A", string(payload)))
+	info := ci(1, p)
+	seq := uint32(101)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	for b.Loop() {
+		binary.BigEndian.PutUint32(p[24:28], seq)
+		seq += uint32(len(payload))
+		a.Packet(p, info, LinkRaw)
+	}
+}
+
+func BenchmarkAssemblerInOrder(b *testing.B) { benchConn(b, discard{}) }
+
+// BenchmarkAssemblerIgnored: after Data returned false only the end of the
+// connection is tracked.
+func BenchmarkAssemblerIgnored(b *testing.B) { benchConn(b, discard{stop: true}) }
+
+func BenchmarkAssemblerPureACK(b *testing.B) {
+	a := NewAssembler(func(*ConnInfo) Stream { return discard{} }, Config{})
+	p := ipTCP(b, c2s(101, 501, "A", ""))
+	info := ci(1, p)
+	b.ReportAllocs()
+	for b.Loop() {
+		a.Packet(p, info, LinkRaw)
+	}
+}
+
+func BenchmarkReaderNext(b *testing.B) {
+	frame := ethTCP(b, tseg{from: "10.0.0.1:1234", to: "10.0.0.2:443", seq: 1, flags: "A", data: string(make([]byte, 1400))})
+	pkts := make([]pkt, 1000)
+	for i := range pkts {
+		pkts[i] = pkt{ci(i, frame), frame}
+	}
+	file := writePcap(b, layers.LinkTypeEthernet, false, pkts)
+	br := bytes.NewReader(file)
+	r, err := NewReader("bench", br)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	for b.Loop() {
+		_, _, _, err := r.Next()
+		if err == io.EOF {
+			// Start over without a new Reader: skip the file header again.
+			br.Seek(24, io.SeekStart)
+			r.br.Reset(br)
+			continue
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}

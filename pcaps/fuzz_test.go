@@ -1,0 +1,164 @@
+package pcaps
+
+import (
+	"bytes"
+	"encoding/binary"
+	"io"
+	"strconv"
+	"testing"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+)
+
+func FuzzReader(f *testing.F) {
+	p := pkt{ci(0, []byte("0123456789")), []byte("0123456789")}
+	pcap := writePcap(f, layers.LinkTypeEthernet, false, []pkt{p, p})
+	f.Add(pcap)
+	f.Add(gz(pcap))
+	f.Add(writePcapRaw(binary.BigEndian, true, 276, []pkt{p}))
+	f.Add(ngFile(f, []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeRaw}, []pkt{p, p}))
+	f.Fuzz(func(t *testing.T, file []byte) {
+		r, err := NewReader("fuzz", bytes.NewReader(file))
+		if err != nil {
+			if _, ok := err.(*Error); !ok {
+				t.Fatalf("NewReader error %T %v is not an *Error", err, err)
+			}
+			return
+		}
+		for i := 0; ; i++ {
+			data, ci, _, err := r.Next()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				if _, ok := err.(*Error); !ok {
+					t.Fatalf("Next error %T %v is not an *Error", err, err)
+				}
+				return
+			}
+			if len(data) != ci.CaptureLength || ci.CaptureLength > ci.Length || len(data) > MaxRecord {
+				t.Fatalf("packet %d: len %d, CaptureInfo %+v", i, len(data), ci)
+			}
+		}
+	})
+}
+
+func FuzzDecode(f *testing.F) {
+	s := tseg{from: "10.0.0.1:1234", to: "10.0.0.2:443", seq: 1, flags: "A", data: "hello"}
+	f.Add(uint16(LinkEthernet), ethTCP(f, s))
+	f.Add(uint16(LinkRaw), ipTCP(f, tseg{from: "[2001:db8::1]:1", to: "[2001:db8::2]:2", flags: "S"}))
+	f.Add(uint16(LinkNull), append([]byte{24, 0, 0, 0}, ipTCP(f, tseg{from: "[::1]:1", to: "[::1]:2", data: "x"})...))
+	f.Add(uint16(LinkSLL2), append(make([]byte, 20), ipTCP(f, s)...))
+	f.Fuzz(func(t *testing.T, link uint16, data []byte) {
+		dc := newDecoder()
+		for range 2 { // a second time through the defragmenter
+			if dc.decode(data, LinkType(link), t0) == resOK && len(dc.p.payload) > len(data) && dc.p.proto != protoTCP {
+				t.Fatalf("payload longer than the packet")
+			}
+		}
+		rs := &recorders{}
+		a := NewAssembler(rs.factory, Config{})
+		a.Packet(data, gopacket.CaptureInfo{Timestamp: t0, CaptureLength: len(data), Length: len(data)}, LinkType(link))
+		a.Close()
+	})
+}
+
+// FuzzAssembler feeds one connection's segments decoded from the input: 4
+// bytes each (flags, 2-byte offset, length). Bytes are a function of their
+// position unless the segment is marked corrupt; whatever the order,
+// delivered bytes must equal the first bytes seen at their position.
+func FuzzAssembler(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 10, 0, 0, 20, 10, 0, 0, 10, 10})
+	f.Add([]byte{0, 0, 5, 10, 2, 0, 0, 12, 1, 0, 30, 0, 4, 0, 15, 5})
+	f.Add([]byte{0, 0, 40, 60, 0, 0, 100, 60, 0, 0, 200, 60, 1, 1, 0, 0})
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		const isn = 0xffffff80 // data wraps around 2^32
+		const maxBuf = 2048
+		rs := &recorders{}
+		a := NewAssembler(rs.factory, Config{MaxBuffered: maxBuf})
+		first := map[int]byte{}
+		content := func(pos int, corrupt bool) byte {
+			b := byte(pos*7 + 3)
+			if corrupt {
+				b ^= 0xff
+			}
+			return b
+		}
+		send := func(i int, s tseg) {
+			b := ipTCP(t, s)
+			a.Packet(b, ci(i, b), LinkRaw)
+		}
+		send(0, tseg{from: cli, to: srv, seq: isn, flags: "S"})
+		for i := 0; i+4 <= len(ops) && i < 4*500; i += 4 {
+			flags, off, n := ops[i], int(binary.BigEndian.Uint16(ops[i+1:])%4096), int(ops[i+3]%64)
+			if flags&1 != 0 { // an ACK from the server
+				send(i, tseg{from: srv, to: cli, seq: 1, ack: isn + 1 + uint32(off), flags: "A"})
+				continue
+			}
+			data := make([]byte, n)
+			for k := range data {
+				data[k] = content(off+k, flags&2 != 0)
+				if _, ok := first[off+k]; !ok {
+					first[off+k] = data[k]
+				}
+			}
+			fl := "A"
+			if flags&4 != 0 {
+				fl = "AF"
+			}
+			send(i, tseg{from: cli, to: srv, seq: isn + 1 + uint32(off), flags: fl, data: string(data)})
+			for _, c := range a.conns {
+				for _, h := range c.h {
+					if h.buffered > maxBuf+64+segOverhead*64 {
+						t.Fatalf("buffered %d bytes, cap %d", h.buffered, maxBuf)
+					}
+				}
+			}
+		}
+		a.Close()
+		if len(rs.conns) != 1 {
+			t.Fatalf("%d connections", len(rs.conns))
+		}
+		// Replay the events: positions advance with Data and Gap.
+		r := rs.conns[0]
+		pos := 0
+		for _, e := range r.events {
+			var d string
+			var n int
+			switch {
+			case bytes.HasPrefix([]byte(e), []byte("gap A->B ")):
+				n = atoiTest(e[len("gap A->B "):])
+				if n <= 0 {
+					t.Fatalf("gap %d", n)
+				}
+				pos += n
+			case bytes.HasPrefix([]byte(e), []byte("data A->B ")):
+				d = unquote(t, e[len("data A->B "):])
+				for k := range len(d) {
+					if w, ok := first[pos+k]; !ok || w != d[k] {
+						t.Fatalf("byte at %d: delivered %#x, first seen %#x (%v)", pos+k, d[k], w, ok)
+					}
+				}
+				pos += len(d)
+			}
+		}
+	})
+}
+
+func atoiTest(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+
+func unquote(t *testing.T, s string) string {
+	u, err := strconv.Unquote(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
