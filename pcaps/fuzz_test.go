@@ -154,7 +154,6 @@ func atoiTest(s string) int {
 	return n
 }
 
-
 func unquote(t *testing.T, s string) string {
 	u, err := strconv.Unquote(s)
 	if err != nil {
