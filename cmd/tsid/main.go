@@ -1,15 +1,123 @@
+// Command tsid reads packet captures, reassembles every TLS handshake and
+// predicts the hostname a firewall logs for each connection.
 package main
 
 import (
-	_ "github.com/google/go-cmp/cmp"
-	_ "github.com/google/gopacket/layers"
-	_ "github.com/google/gopacket/pcapgo"
-	_ "github.com/google/gopacket/ip4defrag"
-	_ "github.com/spf13/pflag"
-	_ "golang.org/x/crypto/cryptobyte"
-	_ "golang.org/x/net/publicsuffix"
-	_ "golang.org/x/net/dns/dnsmessage"
-	_ "golang.org/x/net/idna"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"strings"
 )
 
-func main() {}
+// version is set at build time with -ldflags "-X main.version=…"; otherwise
+// the module version from the build info is used.
+var version = ""
+
+// exitError carries the process exit status out of run.
+type exitError struct {
+	code int
+	msg  string // printed as "tsid: msg" unless empty
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+func usageErrorf(format string, a ...any) error {
+	return &exitError{code: 2, msg: fmt.Sprintf(format, a...)}
+}
+
+func main() {
+	err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// exitCode prints err as one line and maps it to the exit status.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.msg != "" {
+			fmt.Fprintf(stderr, "tsid: %s\n", ee.msg)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(stderr, "tsid: %v\n", err)
+	return 2
+}
+
+const mainUsage = `tsid predicts the hostname a firewall logs for TLS connections in packet captures.
+
+Usage:
+  tsid analyze [flags] FILE...   analyze captures (pcap, pcapng, gzip; "-" for stdin)
+  tsid version                   print the version
+  tsid help [COMMAND]            show help
+
+Examples:
+  tsid analyze capture.pcap
+  tsid analyze --profile all --explain capture.pcapng
+  tsid analyze -f json capture.pcap | jq 'select(.flags | index("no-sni"))'
+
+Run 'tsid analyze --help' for the analyze flags, profiles and output formats.
+`
+
+// run is the whole program: main only maps its error to an exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, mainUsage)
+		return &exitError{code: 2}
+	}
+	switch args[0] {
+	case "analyze":
+		return runAnalyze(args[1:], stdin, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "tsid %s\n", versionString())
+		return nil
+	case "help", "-h", "--help":
+		if len(args) > 1 && args[1] == "analyze" {
+			return runAnalyze([]string{"--help"}, stdin, stdout, stderr)
+		}
+		fmt.Fprint(stdout, mainUsage)
+		return nil
+	default:
+		if strings.HasPrefix(args[0], "-") {
+			return usageErrorf("flags go after the command, e.g. 'tsid analyze %s FILE' (see 'tsid --help')", args[0])
+		}
+		return usageErrorf("unknown command %q (want analyze or version; see 'tsid --help')", args[0])
+	}
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		v := bi.Main.Version
+		rev, dirty := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if v == "" || v == "(devel)" {
+			v = "devel"
+		}
+		if rev != "" {
+			if len(rev) > 12 {
+				rev = rev[:12]
+			}
+			v += " (" + rev
+			if dirty {
+				v += ", modified"
+			}
+			v += ")"
+		}
+		return v
+	}
+	return "devel"
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tsid-project/tsid/sniid"
+)
+
+// analyzeOptions holds the flags of 'tsid analyze'.
+type analyzeOptions struct {
+	format      string
+	profile     string
+	order       string
+	onlyFlagged bool
+	output      string
+	quiet       bool
+	explain     bool
+}
+
+var formats = []string{"table", "json", "csv"}
+
+func analyzeFlags(o *analyzeOptions) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("tsid analyze", pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.StringVarP(&o.format, "format", "f", "table", "output format: table, json (JSON Lines) or csv")
+	fs.StringVarP(&o.profile, "profile", "p", "ftd", "firewall profile that decides the logged host, or 'all' for every profile")
+	fs.StringVar(&o.order, "order", "", "custom precedence instead of a profile: comma list of sni, sni*, san, cn, ou")
+	fs.BoolVar(&o.onlyFlagged, "only-flagged", false, "show only connections that carry at least one flag")
+	fs.BoolVar(&o.explain, "explain", false, "per connection: every candidate name and each step of the profile")
+	fs.StringVarP(&o.output, "output", "o", "", "write the results to FILE (written completely or not at all)")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no summary and no warnings on stderr; errors still shown")
+	return fs
+}
+
+func analyzeUsage(fs *pflag.FlagSet) string {
+	var b strings.Builder
+	b.WriteString(`Usage: tsid analyze [flags] FILE...
+
+Reads packet captures (pcap or pcapng, optionally gzip-compressed; "-" is stdin),
+reassembles every TLS handshake and prints, per TLS connection, the SNI, the
+server certificate and the hostname a firewall logs for it.
+
+Flags:
+`)
+	b.WriteString(fs.FlagUsages())
+	b.WriteString("\nProfiles (--profile):\n")
+	for _, p := range sniid.Profiles() {
+		fmt.Fprintf(&b, "  %-11s %s\n", p.Name, p.Description)
+	}
+	b.WriteString(`  all         every profile; host/host_source are ftd's, 'profiles' has each
+
+Examples:
+  tsid analyze capture.pcap
+  tsid analyze --profile all --explain capture.pcapng
+  tsid analyze -f json capture.pcap.gz | jq -r 'select(.flags|index("no-sni")) | .url'
+  tsid analyze --order 'sni*,cn,san' -f csv -o out.csv a.pcap b.pcap
+  tcpdump -i eth0 -w - 'tcp port 443' | tsid analyze -
+
+Exit status: 0 when the input was read, 2 for usage errors and unreadable input.
+`)
+	return b.String()
+}
+
+func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var o analyzeOptions
+	fs := analyzeFlags(&o)
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprint(stdout, analyzeUsage(fs))
+			return nil
+		}
+		return usageErrorf("analyze: %v (see 'tsid analyze --help')", err)
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		return usageErrorf("analyze: no capture file given (usage: tsid analyze [flags] FILE...; '-' reads stdin)")
+	}
+	if !contains(formats, o.format) {
+		return usageErrorf("analyze: --format %q is not one of %s", o.format, strings.Join(formats, ", "))
+	}
+	an, err := newAnalysis(&o)
+	if err != nil {
+		return err
+	}
+	stdinUsed := false
+	for _, f := range files {
+		if f == "-" {
+			if stdinUsed {
+				return usageErrorf("analyze: '-' (stdin) given more than once")
+			}
+			stdinUsed = true
+		}
+	}
+
+	var out io.Writer = stdout
+	var commit func(keep bool) error
+	if o.output != "" {
+		w, c, err := atomicFile(o.output)
+		if err != nil {
+			return &exitError{code: 2, msg: err.Error()}
+		}
+		out, commit = w, c
+	}
+	bw := bufio.NewWriterSize(out, 64<<10)
+	an.out = newWriter(o.format, bw, &o)
+	an.diag = stderr
+
+	inputErrs := 0
+	for _, f := range files {
+		if err := an.file(f, stdin); err != nil {
+			inputErrs++
+			fmt.Fprintf(stderr, "tsid: %v\n", err)
+		}
+	}
+	an.sum.errors = inputErrs
+	werr := an.out.Close(&an.sum)
+	if werr == nil {
+		werr = bw.Flush()
+	}
+	if commit != nil {
+		if cerr := commit(werr == nil); werr == nil {
+			werr = cerr
+		}
+	}
+	if werr != nil {
+		return &exitError{code: 2, msg: "writing output: " + werr.Error()}
+	}
+	if !o.quiet && o.format != "table" {
+		an.sum.print(stderr)
+	}
+	if inputErrs > 0 {
+		return &exitError{code: 2}
+	}
+	return nil
+}
+
+// atomicFile writes to a temporary file beside name and renames it into
+// place on commit, so a failed run never leaves a half-written result.
+func atomicFile(name string) (io.Writer, func(keep bool) error, error) {
+	dir := filepath.Dir(name)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp*")
+	if err != nil {
+		return nil, nil, fmt.Errorf("cannot write --output %s: %v", name, errors.Unwrap(err))
+	}
+	commit := func(keep bool) error {
+		if !keep {
+			f.Close()
+			os.Remove(f.Name())
+			return nil
+		}
+		if err := f.Close(); err != nil {
+			os.Remove(f.Name())
+			return err
+		}
+		if err := os.Rename(f.Name(), name); err != nil {
+			os.Remove(f.Name())
+			return err
+		}
+		return nil
+	}
+	return &tempFile{f}, commit, nil
+}
+
+// tempFile removes itself when a write fails, so nothing partial stays behind.
+type tempFile struct{ f *os.File }
+
+func (t *tempFile) Write(p []byte) (int, error) {
+	n, err := t.f.Write(p)
+	if err != nil {
+		t.f.Close()
+		os.Remove(t.f.Name())
+	}
+	return n, err
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,365 @@
+package main
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tsid-project/tsid/sniid"
+)
+
+// recordWriter writes records as they are finished; Close ends the output.
+type recordWriter interface {
+	Write(r *Record) error
+	Close(s *summary) error
+}
+
+func newWriter(format string, w io.Writer, o *analyzeOptions) recordWriter {
+	switch format {
+	case "json":
+		e := json.NewEncoder(w)
+		e.SetEscapeHTML(false)
+		return &jsonWriter{enc: e}
+	case "csv":
+		return &csvWriter{w: csv.NewWriter(w), all: o.profile == "all"}
+	default:
+		return &tableWriter{w: w, explain: o.explain, quiet: o.quiet, all: o.profile == "all"}
+	}
+}
+
+// summary counts what a run saw.
+type summary struct {
+	files, errors              int
+	packets, tcpConns, evicted uint64
+	tls, noSNI, flagged        int
+}
+
+func (s *summary) line() string {
+	return fmt.Sprintf("files %d, packets %d, TCP connections %d, TLS connections %d, without SNI %d, flagged %d, evicted %d",
+		s.files, s.packets, s.tcpConns, s.tls, s.noSNI, s.flagged, s.evicted)
+}
+
+func (s *summary) print(w io.Writer) {
+	fmt.Fprintf(w, "tsid: %s\n", s.line())
+}
+
+// jsonWriter writes JSON Lines.
+type jsonWriter struct{ enc *json.Encoder }
+
+func (j *jsonWriter) Write(r *Record) error { return j.enc.Encode(r) }
+func (j *jsonWriter) Close(*summary) error  { return nil }
+
+// csvWriter flattens records; lists are joined with ";".
+type csvWriter struct {
+	w      *csv.Writer
+	all    bool
+	header bool
+}
+
+var csvColumns = []string{"time", "file", "client", "server", "sni", "tls_version", "cert_status",
+	"cert_subject", "cert_cn", "cert_ou", "cert_o", "cert_san_dns", "cert_san_ip", "cert_issuer",
+	"cert_not_before", "cert_not_after", "cert_sha256", "cert_self_signed", "dns_names",
+	"profile", "host", "host_source", "url", "flags"}
+
+func (c *csvWriter) Write(r *Record) error {
+	if !c.header {
+		c.header = true
+		h := append([]string(nil), csvColumns...)
+		if c.all {
+			for _, p := range sniid.Profiles() {
+				h = append(h, "host_"+p.Name, "host_source_"+p.Name)
+			}
+		}
+		if err := c.w.Write(h); err != nil {
+			return err
+		}
+	}
+	j := func(s []string) string { return strings.Join(s, ";") }
+	row := []string{string(mustText(r.Time)), r.File, r.Client, r.Server, r.SNI, r.TLSVersion, r.CertStatus}
+	if ce := r.Cert; ce != nil {
+		row = append(row, ce.Subject, ce.CN, j(ce.OU), j(ce.O), j(ce.SANDNS), j(ce.SANIP), ce.Issuer,
+			string(mustText(ce.NotBefore)), string(mustText(ce.NotAfter)), ce.SHA256, strconv.FormatBool(ce.SelfSigned))
+	} else {
+		row = append(row, "", "", "", "", "", "", "", "", "", "", "")
+	}
+	row = append(row, j(r.DNSNames), r.Profile, r.Host, r.HostSource, r.URL, j(r.Flags))
+	if c.all {
+		for _, p := range sniid.Profiles() {
+			hp := r.Profiles[p.Name]
+			row = append(row, hp.Host, hp.HostSource)
+		}
+	}
+	return c.w.Write(row)
+}
+
+func (c *csvWriter) Close(*summary) error {
+	if !c.header {
+		c.header = true
+		if err := c.w.Write(csvColumns); err != nil {
+			return err
+		}
+	}
+	c.w.Flush()
+	return c.w.Error()
+}
+
+// mustText is a jsonTime without its quotes.
+func mustText(t jsonTime) string {
+	if time.Time(t).IsZero() {
+		return ""
+	}
+	return formatTime(time.Time(t))
+}
+
+// tableWriter prints rows in the spirit of FMC connection events. Column
+// widths come from the first rows; later rows are cut to fit.
+type tableWriter struct {
+	w       io.Writer
+	explain bool
+	quiet   bool
+	all     bool
+	pending []*Record
+	widths  []int
+	fixed   bool
+	rows    int
+}
+
+const (
+	tableWidth   = 120
+	tableSample  = 200 // rows looked at to size the columns
+	maxNameWidth = 40
+)
+
+var tableHeader = []string{"First Packet (UTC)", "Initiator IP", "Port", "Responder IP", "Port", "TLS", "SSL Server Name", "URL", "From", "Flags"}
+
+func (t *tableWriter) Write(r *Record) error {
+	if t.fixed {
+		return t.row(r)
+	}
+	t.pending = append(t.pending, r)
+	if len(t.pending) >= tableSample {
+		return t.fix()
+	}
+	return nil
+}
+
+func (t *tableWriter) cells(r *Record) []string {
+	sni := r.SNI
+	if sni == "" {
+		sni = "-"
+	}
+	url := r.URL
+	switch {
+	case url != "":
+	case r.HostUnknown != "":
+		url = "?" // the profile needs what the capture does not show
+	default:
+		url = "(none)" // nothing the profile looks at was there
+	}
+	ver := strings.TrimPrefix(r.TLSVersion, "TLS ")
+	if ver == "" {
+		ver = "-"
+	}
+	src := r.HostSource
+	if src == "" {
+		src = "-"
+	}
+	return []string{
+		time.Time(r.Time).UTC().Format("2006-01-02 15:04:05"),
+		r.clientA.Addr().String(), strconv.Itoa(int(r.clientA.Port())),
+		r.serverA.Addr().String(), strconv.Itoa(int(r.serverA.Port())),
+		ver, printable(sni), printable(url), src, strings.Join(r.Flags, ","),
+	}
+}
+
+func (t *tableWriter) fix() error {
+	t.fixed = true
+	t.widths = make([]int, len(tableHeader))
+	for i, h := range tableHeader {
+		t.widths[i] = width(h)
+	}
+	for _, r := range t.pending {
+		for i, c := range t.cells(r)[:len(tableHeader)-1] {
+			t.widths[i] = max(t.widths[i], min(width(c), maxNameWidth))
+		}
+	}
+	if _, err := fmt.Fprintln(t.w, t.join(tableHeader)); err != nil {
+		return err
+	}
+	for _, r := range t.pending {
+		if err := t.row(r); err != nil {
+			return err
+		}
+	}
+	t.pending = nil
+	return nil
+}
+
+// join lays out one line; the flags column wraps onto continuation lines.
+func (t *tableWriter) join(cells []string) string {
+	var b strings.Builder
+	for i, c := range cells[:len(cells)-1] {
+		c = cut(c, t.widths[i])
+		b.WriteString(c)
+		b.WriteString(strings.Repeat(" ", t.widths[i]-width(c)+2))
+	}
+	indent := b.Len()
+	flags := cells[len(cells)-1]
+	if indent+len(flags) <= tableWidth || indent > tableWidth-30 {
+		b.WriteString(flags)
+		return strings.TrimRight(b.String(), " ")
+	}
+	line := indent
+	for i, f := range strings.Split(flags, ",") {
+		if i > 0 {
+			if line+1+len(f) > tableWidth {
+				b.WriteString(",\n")
+				b.WriteString(strings.Repeat(" ", indent))
+				line = indent
+			} else {
+				b.WriteString(",")
+				line++
+			}
+		}
+		b.WriteString(f)
+		line += len(f)
+	}
+	return b.String()
+}
+
+func (t *tableWriter) row(r *Record) error {
+	t.rows++
+	var b strings.Builder
+	b.WriteString(t.join(t.cells(r)))
+	b.WriteByte('\n')
+	if t.all && len(r.Profiles) > 0 {
+		b.WriteString("    profiles:")
+		for _, p := range sniid.Profiles() {
+			hp := r.Profiles[p.Name]
+			h := hp.Host
+			if h == "" {
+				h = "?"
+			}
+			fmt.Fprintf(&b, " %s=%s", p.Name, printable(h))
+			if hp.HostSource != "" {
+				fmt.Fprintf(&b, "(%s)", hp.HostSource)
+			}
+		}
+		b.WriteByte('\n')
+	}
+	if r.HostUnknown != "" {
+		fmt.Fprintf(&b, "    host unknown: %s\n", r.HostUnknown)
+	}
+	if t.explain && r.Explain != nil {
+		writeExplain(&b, r)
+	}
+	_, err := io.WriteString(t.w, b.String())
+	return err
+}
+
+func writeExplain(b *strings.Builder, r *Record) {
+	e := r.Explain
+	b.WriteString("    candidates:\n")
+	for _, c := range e.Candidates {
+		v := c.Value
+		if v == "" {
+			v = "(absent)"
+		}
+		fmt.Fprintf(b, "      %-22s %s\n", c.Field, printable(v))
+	}
+	if len(r.Chain) > 0 {
+		b.WriteString("    chain:\n")
+		for i, c := range r.Chain {
+			fmt.Fprintf(b, "      [%d] %s\n", i, printable(c))
+		}
+	}
+	steps := func(name string, tr []sniid.TraceStep) {
+		fmt.Fprintf(b, "    profile %s:\n", name)
+		for i, s := range tr {
+			verdict := "skip"
+			if s.Taken {
+				verdict = "TAKE"
+			}
+			v := s.Value
+			if v == "" {
+				v = "-"
+			}
+			fmt.Fprintf(b, "      %d. %-5s %s  %-30s %s\n", i+1, s.Field, verdict, printable(v), s.Why)
+		}
+	}
+	steps(r.Profile, e.Steps)
+	for _, p := range sniid.Profiles() {
+		if tr, ok := e.Profiles[p.Name]; ok && p.Name != r.Profile {
+			steps(p.Name, tr)
+		}
+	}
+}
+
+func (t *tableWriter) Close(s *summary) error {
+	if !t.fixed {
+		if len(t.pending) == 0 {
+			if !t.quiet {
+				if _, err := fmt.Fprintln(t.w, "no TLS connections found"); err != nil {
+					return err
+				}
+			}
+		} else if err := t.fix(); err != nil {
+			return err
+		}
+	}
+	if t.quiet {
+		return nil
+	}
+	_, err := fmt.Fprintf(t.w, "\n%s\n", s.line())
+	return err
+}
+
+// printable escapes control characters, invalid UTF-8 and other
+// non-printable runes so a hostile name cannot drive the terminal.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case !unicode.IsPrint(r):
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteRune(r)
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func width(s string) int { return utf8.RuneCountInString(s) }
+
+// cut shortens s to w runes, keeping both ends: for host names the
+// distinguishing part is as often at the start as at the end.
+func cut(s string, w int) string {
+	if width(s) <= w || w < 5 {
+		return s
+	}
+	r := []rune(s)
+	head := (w - 1) / 2
+	tail := w - 1 - head
+	return string(r[:head]) + "…" + string(r[len(r)-tail:])
+}
