@@ -1,0 +1,352 @@
+package tlsparse
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"golang.org/x/crypto/cryptobyte"
+)
+
+// Extension types the parsers read.
+const (
+	extServerName        uint16 = 0      // RFC 6066, Section 3
+	extALPN              uint16 = 16     // RFC 7301, Section 3.1
+	extSessionTicket     uint16 = 35     // RFC 5077, Section 3.2
+	extPreSharedKey      uint16 = 41     // RFC 8446, Section 4.2.11
+	extSupportedVersions uint16 = 43     // RFC 8446, Section 4.2.1
+	extECH               uint16 = 0xfe0d // draft-ietf-tls-esni (encrypted_client_hello)
+	extESNI              uint16 = 0xffce // draft-ietf-tls-esni-0x (encrypted_server_name)
+)
+
+// hostName is the only NameType RFC 6066 defines.
+const hostName = 0
+
+var (
+	errClientHello = errors.New("tlsparse: malformed ClientHello")
+	errSSLv2Hello  = errors.New("tlsparse: malformed SSLv2 ClientHello")
+)
+
+// ServerName is one entry of the server_name extension, as sent.
+type ServerName struct {
+	Type uint8  // 0 = host_name
+	Name string // raw bytes, not validated
+}
+
+// ClientHello holds the fields of a ClientHello message. Byte slices and
+// strings are owned copies.
+type ClientHello struct {
+	Version      Version // legacy_version (client_version)
+	Random       []byte  // 32 bytes; the challenge for SSLv2 hellos
+	SessionID    []byte
+	CipherSuites []uint16
+	// V2CipherSpecs are the SSLv2 cipher specs of an SSLv2 hello that have
+	// no TLS equivalent (first byte non-zero).
+	V2CipherSpecs []uint32
+	// ServerNames are all entries of the server_name extension, raw.
+	ServerNames []ServerName
+	// SNI is the first host_name entry, cut at its first NUL byte; no case
+	// folding, no trailing-dot removal. "" means absent.
+	SNI               string
+	ALPN              []string
+	SupportedVersions []Version
+	ECH               bool     // encrypted_client_hello (0xfe0d) present
+	Extensions        []uint16 // extension types in order
+	SSLv2             bool     // sent in the SSLv2-compatible format
+	Anomalies         []string
+}
+
+// ParseClientHello parses a ClientHello handshake message, starting with
+// its 4-byte handshake header. Bytes after the message are ignored.
+func ParseClientHello(msg []byte) (*ClientHello, error) {
+	body, err := handshakeBody(msg, TypeClientHello, MaxHelloLen)
+	if err != nil {
+		if err == ErrNeedMore {
+			return nil, err
+		}
+		return nil, errClientHello
+	}
+	ch := new(ClientHello)
+	if !ch.unmarshal(body) {
+		return nil, errClientHello
+	}
+	return ch, nil
+}
+
+// handshakeBody returns the body of the handshake message at the start of
+// msg, checking its type and cap (RFC 8446, Section 4).
+func handshakeBody(msg []byte, typ uint8, max int) ([]byte, error) {
+	if len(msg) < 4 {
+		return nil, ErrNeedMore
+	}
+	n := int(msg[1])<<16 | int(msg[2])<<8 | int(msg[3])
+	if msg[0] != typ || n > max {
+		return nil, errors.New("tlsparse: malformed handshake message")
+	}
+	if len(msg) < 4+n {
+		return nil, ErrNeedMore
+	}
+	return msg[4 : 4+n], nil
+}
+
+func (ch *ClientHello) unmarshal(body []byte) bool {
+	s := cryptobyte.String(body)
+	var (
+		vers             uint16
+		random, sid      []byte
+		suites, compress cryptobyte.String
+	)
+	// RFC 5246, Section 7.4.1.2; RFC 8446, Section 4.1.2.
+	if !s.ReadUint16(&vers) || !s.ReadBytes(&random, 32) ||
+		!readUint8LengthPrefixedBytes(&s, &sid) ||
+		!s.ReadUint16LengthPrefixed(&suites) || len(suites)%2 != 0 ||
+		!s.ReadUint8LengthPrefixed(&compress) || len(compress) < 1 {
+		return false
+	}
+	ch.Version = Version(vers)
+	buf := make([]byte, 32+len(sid))
+	copy(buf, random)
+	copy(buf[32:], sid)
+	ch.Random, ch.SessionID = buf[:32:32], buf[32:]
+	if len(sid) > 32 {
+		ch.anomaly("session-id-too-long")
+	}
+	ch.CipherSuites = make([]uint16, 0, len(suites)/2)
+	for !suites.Empty() {
+		var c uint16
+		suites.ReadUint16(&c)
+		ch.CipherSuites = append(ch.CipherSuites, c)
+	}
+	if s.Empty() {
+		return true // SSL 3.0 style: no extensions block
+	}
+	var exts cryptobyte.String
+	if !s.ReadUint16LengthPrefixed(&exts) {
+		return false
+	}
+	if !s.Empty() {
+		ch.anomaly("trailing-data")
+	}
+	var seen extSet
+	for !exts.Empty() {
+		var typ uint16
+		var data cryptobyte.String
+		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
+			return false
+		}
+		ch.Extensions = append(ch.Extensions, typ)
+		if seen.add(typ) {
+			ch.anomaly("duplicate-extension:" + strconv.Itoa(int(typ)))
+			// A TLS server would reject the hello; a passive reader keeps
+			// the first occurrence, as the engines do.
+			if typ == extServerName || typ == extALPN || typ == extSupportedVersions {
+				continue
+			}
+		}
+		switch typ {
+		case extServerName:
+			ch.readServerName(data)
+		case extALPN:
+			ch.readALPN(data)
+		case extSupportedVersions:
+			ch.readSupportedVersions(data)
+		case extECH:
+			ch.ECH = true
+		case extESNI:
+			ch.anomaly("esni")
+		}
+	}
+	return true
+}
+
+func readUint8LengthPrefixedBytes(s *cryptobyte.String, out *[]byte) bool {
+	var v cryptobyte.String
+	if !s.ReadUint8LengthPrefixed(&v) {
+		return false
+	}
+	*out = v
+	return true
+}
+
+// readServerName reads the server_name extension (RFC 6066, Section 3)
+// leniently: entries read before a framing error are kept.
+func (ch *ClientHello) readServerName(data cryptobyte.String) {
+	var list cryptobyte.String
+	if !data.ReadUint16LengthPrefixed(&list) {
+		if len(data) == 0 {
+			ch.anomaly("sni-empty")
+		} else {
+			ch.anomaly("sni-malformed")
+		}
+		return
+	}
+	if !data.Empty() {
+		ch.anomaly("sni-trailing-data")
+	}
+	if list.Empty() {
+		ch.anomaly("sni-empty")
+	}
+	found := false
+	for !list.Empty() {
+		var typ uint8
+		var name cryptobyte.String
+		// Every NameType is followed by a 16-bit length in practice; RFC
+		// 6066 leaves other types undefined.
+		if !list.ReadUint8(&typ) || !list.ReadUint16LengthPrefixed(&name) {
+			ch.anomaly("sni-malformed")
+			break
+		}
+		if len(ch.ServerNames) >= maxServerNames {
+			ch.anomaly("sni-too-many")
+			break
+		}
+		ch.ServerNames = append(ch.ServerNames, ServerName{Type: typ, Name: string(name)})
+		if typ != hostName || found {
+			continue
+		}
+		found = true
+		h := ch.ServerNames[len(ch.ServerNames)-1].Name
+		for i := 0; i < len(h); i++ {
+			if h[i] == 0 {
+				ch.anomaly("sni-nul")
+				h = h[:i]
+				break
+			}
+		}
+		if h == "" {
+			ch.anomaly("sni-empty")
+		}
+		ch.SNI = h
+	}
+	if len(ch.ServerNames) > 1 {
+		ch.anomaly("sni-several-names")
+	}
+	if len(ch.ServerNames) > 0 && ch.ServerNames[0].Type != hostName {
+		ch.anomaly("sni-first-not-host-name")
+	}
+}
+
+// maxServerNames bounds the server_name entries kept.
+const maxServerNames = 64
+
+// readALPN reads application_layer_protocol_negotiation (RFC 7301,
+// Section 3.1).
+func (ch *ClientHello) readALPN(data cryptobyte.String) {
+	var list cryptobyte.String
+	if !data.ReadUint16LengthPrefixed(&list) || !data.Empty() {
+		ch.anomaly("alpn-malformed")
+		return
+	}
+	for !list.Empty() {
+		var p cryptobyte.String
+		if !list.ReadUint8LengthPrefixed(&p) {
+			ch.anomaly("alpn-malformed")
+			return
+		}
+		ch.ALPN = append(ch.ALPN, string(p))
+	}
+}
+
+// readSupportedVersions reads the ClientHello form of supported_versions
+// (RFC 8446, Section 4.2.1).
+func (ch *ClientHello) readSupportedVersions(data cryptobyte.String) {
+	var list cryptobyte.String
+	if !data.ReadUint8LengthPrefixed(&list) || !data.Empty() || len(list)%2 != 0 {
+		ch.anomaly("supported-versions-malformed")
+		return
+	}
+	for !list.Empty() {
+		var v uint16
+		list.ReadUint16(&v)
+		ch.SupportedVersions = append(ch.SupportedVersions, Version(v))
+	}
+}
+
+func (ch *ClientHello) anomaly(a string) { ch.Anomalies = append(ch.Anomalies, a) }
+
+// extSet remembers which extension types were seen, without allocating.
+type extSet struct {
+	small [8]uint16
+	n     int
+	big   map[uint16]bool
+}
+
+// add records typ and reports whether it was seen before.
+func (e *extSet) add(typ uint16) bool {
+	if e.big != nil {
+		if e.big[typ] {
+			return true
+		}
+		e.big[typ] = true
+		return false
+	}
+	for _, t := range e.small[:e.n] {
+		if t == typ {
+			return true
+		}
+	}
+	if e.n < len(e.small) {
+		e.small[e.n] = typ
+		e.n++
+		return false
+	}
+	e.big = make(map[uint16]bool, 32)
+	for _, t := range e.small {
+		e.big[t] = true
+	}
+	e.big[typ] = true
+	return false
+}
+
+// ParseSSLv2ClientHello parses a ClientHello in the SSLv2-compatible format
+// (RFC 6101, Appendix E; RFC 5246, Appendix E.2), starting with its 2-byte
+// record header. Such a hello has no extensions, hence no SNI.
+func ParseSSLv2ClientHello(rec []byte) (*ClientHello, error) {
+	if len(rec) < 2 {
+		return nil, ErrNeedMore
+	}
+	if rec[0]&0x80 == 0 {
+		return nil, errSSLv2Hello // 3-byte headers carry padding, never a hello
+	}
+	n := int(rec[0]&0x7f)<<8 | int(rec[1])
+	if len(rec) < 2+n {
+		return nil, ErrNeedMore
+	}
+	s := cryptobyte.String(rec[2 : 2+n])
+	var (
+		typ                    uint8
+		vers, csl, sidl, chall uint16
+		specs, sid, challenge  []byte
+	)
+	if !s.ReadUint8(&typ) || typ != 1 || !s.ReadUint16(&vers) ||
+		!s.ReadUint16(&csl) || !s.ReadUint16(&sidl) || !s.ReadUint16(&chall) ||
+		csl%3 != 0 || !s.ReadBytes(&specs, int(csl)) ||
+		!s.ReadBytes(&sid, int(sidl)) || !s.ReadBytes(&challenge, int(chall)) {
+		return nil, errSSLv2Hello
+	}
+	ch := &ClientHello{Version: Version(vers), SSLv2: true}
+	buf := make([]byte, len(challenge)+len(sid))
+	copy(buf, challenge)
+	copy(buf[len(challenge):], sid)
+	ch.Random, ch.SessionID = buf[:len(challenge):len(challenge)], buf[len(challenge):]
+	if chall < 16 || chall > 32 {
+		ch.anomaly("sslv2-challenge-length")
+	}
+	ch.CipherSuites = make([]uint16, 0, len(specs)/3)
+	for i := 0; i < len(specs); i += 3 {
+		if specs[i] == 0 {
+			ch.CipherSuites = append(ch.CipherSuites, uint16(specs[i+1])<<8|uint16(specs[i+2]))
+		} else {
+			ch.V2CipherSpecs = append(ch.V2CipherSpecs, uint32(specs[i])<<16|uint32(specs[i+1])<<8|uint32(specs[i+2]))
+		}
+	}
+	if !s.Empty() {
+		ch.anomaly("trailing-data")
+	}
+	return ch, nil
+}
+
+// String summarises the hello for debugging.
+func (ch *ClientHello) String() string {
+	return fmt.Sprintf("ClientHello{%v sni=%q alpn=%q}", ch.Version, ch.SNI, ch.ALPN)
+}

@@ -1,0 +1,30 @@
+// Package tlsparse reads the cleartext part of TLS handshakes: record
+// framing, ClientHello (including the SSLv2-compatible form), ServerHello,
+// the TLS 1.2 Certificate message and the X.509 certificates in it, down to
+// the fields a firewall uses to name a server (SNI, subjectAltName, subject
+// CN/OU/O).
+//
+// The parsers are strict about framing and lenient about meaning: a length
+// that runs past its container is an error, while oddities a TLS endpoint
+// would reject (duplicate extensions, several server names, non-DER
+// certificates) are kept and listed in an Anomalies field. "Need more bytes"
+// (ErrNeedMore) is distinct from "malformed".
+//
+// Certificates are parsed twice: the fields are always read from the raw
+// DER with cryptobyte, and crypto/x509 is asked as well; when x509 refuses a
+// certificate its error is kept in Certificate.X509Error and the raw fields
+// remain. Parsed certificates are cached per process by their SHA-256, so a
+// server certificate seen on many connections is parsed once.
+//
+// An Observer follows one TCP connection, fed with the two in-order byte
+// streams. It decides from content alone which side is the client and
+// whether the connection is TLS at all, buffers only handshake bytes, and
+// stops as soon as the certificate status is known (present, encrypted,
+// resumed, missing or incomplete).
+//
+// Caps, all named constants: a record is at most MaxRecordLen bytes
+// (2^14+2048, RFC 8446 Section 5.2); a ClientHello or ServerHello at most
+// MaxHelloLen (64 KiB); a Certificate message at most MaxCertificateMsgLen
+// (1 MiB); other handshake messages are skipped without buffering. A
+// certificate holds at most MaxSANs subjectAltName entries.
+package tlsparse

@@ -1,0 +1,745 @@
+package tlsparse
+
+import (
+	"bytes"
+	"strconv"
+)
+
+// Handshake is what an Observer learned about one connection.
+type Handshake struct {
+	IsTLS       bool
+	ClientDir   int // the direction (0/1) the client sent; -1 unknown
+	ClientHello *ClientHello
+	ServerHello *ServerHello   // the last ServerHello (a HelloRetryRequest until the real one)
+	Chain       []*Certificate // leaf first; shared, do not modify
+	Version     Version        // negotiated (ServerHello.Selected); 0 unseen
+	Resumed     bool
+	Status      CertStatus // "" for a connection that is not TLS
+	Incomplete  bool       // handshake bytes were lost or cut off
+	Anomalies   []string
+}
+
+type role uint8
+
+const (
+	roleUnknown role = iota
+	roleClient
+	roleServer
+	roleNotTLS
+)
+
+// classifyLen is how many leading bytes of a direction decide its role:
+// a record header plus the handshake type.
+const classifyLen = RecordHeaderLen + 1
+
+// maxSSLv2Record is the largest SSLv2 record with a 2-byte header.
+const maxSSLv2Record = 0x7fff
+
+type dirState struct {
+	head  [classifyLen]byte // leading bytes until classified
+	headN int
+	role  role
+	dead  bool // no more parsing of this direction
+	cut   bool // dead because bytes were lost, damaged or over a cap
+	sslv2 bool // the next record is an SSLv2 hello
+
+	hdr     [RecordHeaderLen]byte
+	hdrN    int // == RecordHeaderLen while inside a record
+	recType uint8
+	recLeft int
+
+	msg      []byte // buffered handshake message (or SSLv2 record); reused
+	msgNeed  int    // full length of the buffered message once known
+	skipLeft int    // body bytes of an unbuffered message still to skip
+
+	alert  [2]byte
+	alertN int
+	ccs    bool
+}
+
+// pending reports whether the direction stopped inside a record or message.
+func (d *dirState) pending() bool {
+	return d.headN > 0 && d.role == roleUnknown || d.hdrN > 0 || len(d.msg) > 0 || d.skipLeft > 0
+}
+
+// Observer follows the TLS handshake of one TCP connection. Feed it the
+// two in-order byte streams with Data and report lost bytes with Gap; it
+// works out which side is the client from the content. The zero value is
+// ready to use; Reset readies it for another connection, keeping its
+// buffers. An Observer is not safe for concurrent use.
+type Observer struct {
+	hs       Handshake
+	d        [2]dirState
+	started  bool
+	nonTLS   bool
+	decided  bool
+	chDone   bool // the first ClientHello was read (or failed to parse)
+	shDone   bool // a ServerHello other than a HelloRetryRequest was read
+	hrr      bool
+	certSeen bool
+}
+
+// NewObserver returns a ready Observer.
+func NewObserver() *Observer {
+	o := new(Observer)
+	o.start()
+	return o
+}
+
+// Reset forgets the connection but keeps the buffers.
+func (o *Observer) Reset() {
+	m0, m1 := o.d[0].msg[:0], o.d[1].msg[:0]
+	*o = Observer{}
+	o.d[0].msg, o.d[1].msg = m0, m1
+	o.start()
+}
+
+func (o *Observer) start() {
+	o.started = true
+	o.hs.ClientDir = -1
+}
+
+// Data feeds the next in-order bytes sent in direction dir (0 or 1). b is
+// only read during the call. It reports done once the handshake fields are
+// decided (or the connection is not TLS); later bytes are not needed.
+func (o *Observer) Data(dir int, b []byte) (done bool) {
+	if !o.started {
+		o.start()
+	}
+	if dir != 0 && dir != 1 {
+		return o.done()
+	}
+	d := &o.d[dir]
+	if o.done() || d.dead || len(b) == 0 {
+		return o.done()
+	}
+	if d.role == roleUnknown {
+		n := copy(d.head[d.headN:], b)
+		d.headN += n
+		r, more := classify(d.head[:d.headN])
+		if more {
+			return false
+		}
+		// Bytes of this call beyond the head that were not needed.
+		used := n
+		if r == roleNotTLS {
+			o.notTLS(dir)
+			return o.done()
+		}
+		o.setRole(dir, r)
+		if d.dead {
+			return o.done()
+		}
+		o.feed(dir, d.head[:d.headN])
+		b = b[used:]
+	}
+	if !d.dead {
+		o.feed(dir, b)
+	}
+	return o.done()
+}
+
+// classify decides a direction's role from its first bytes: a handshake
+// record carrying a ClientHello or ServerHello, or an SSLv2 ClientHello
+// (RFC 5246, Appendix E.2). more means more bytes are needed.
+func classify(h []byte) (r role, more bool) {
+	switch {
+	case h[0] == RecordHandshake:
+		if len(h) >= 3 && (h[1] != 3 || h[2] > 4) {
+			return roleNotTLS, false
+		}
+		if len(h) < classifyLen {
+			return roleUnknown, true
+		}
+		n := int(h[3])<<8 | int(h[4])
+		if n == 0 || n > MaxRecordLen {
+			return roleNotTLS, false
+		}
+		switch h[5] {
+		case TypeClientHello:
+			return roleClient, false
+		case TypeServerHello:
+			return roleServer, false
+		}
+		return roleNotTLS, false
+	case h[0]&0x80 != 0:
+		if len(h) < 5 {
+			if len(h) >= 3 && h[2] != 1 {
+				return roleNotTLS, false
+			}
+			return roleUnknown, true
+		}
+		n := int(h[0]&0x7f)<<8 | int(h[1])
+		v := Version(h[3])<<8 | Version(h[4])
+		if n < 9 || h[2] != 1 || v != VersionSSL20 && (v < VersionSSL30 || v > VersionTLS13) {
+			return roleNotTLS, false
+		}
+		return roleClient, false
+	}
+	return roleNotTLS, false
+}
+
+func (o *Observer) setRole(dir int, r role) {
+	d := &o.d[dir]
+	other := &o.d[1-dir]
+	if other.role == r {
+		// Both sides claim the same role; trust the first.
+		if r == roleClient {
+			o.anomaly("both-sides-client")
+		} else {
+			o.anomaly("both-sides-server")
+		}
+		d.role = roleNotTLS
+		d.dead = true
+		return
+	}
+	d.role = r
+	o.hs.IsTLS = true
+	if r == roleClient {
+		o.hs.ClientDir = dir
+		d.sslv2 = d.head[0]&0x80 != 0
+	} else {
+		o.hs.ClientDir = 1 - dir
+	}
+}
+
+// notTLS handles a direction whose first bytes are not TLS.
+func (o *Observer) notTLS(dir int) {
+	d := &o.d[dir]
+	d.role = roleNotTLS
+	d.dead = true
+	if !o.hs.IsTLS {
+		o.nonTLS = true
+		return
+	}
+	if o.d[1-dir].role == roleClient {
+		o.anomaly("server-not-tls")
+		o.decide(CertMissing)
+	} else {
+		o.anomaly("client-not-tls")
+	}
+}
+
+// done reports whether nothing more is to be learned from the connection.
+func (o *Observer) done() bool {
+	if o.nonTLS || o.d[0].dead && o.d[1].dead {
+		return true
+	}
+	if !o.decided {
+		return false
+	}
+	if o.chDone || o.hs.ClientDir < 0 {
+		return true
+	}
+	c := &o.d[o.hs.ClientDir]
+	// A client direction that sent nothing before the decision was not
+	// captured.
+	return c.dead || c.headN == 0
+}
+
+func (o *Observer) anomaly(a string) { o.hs.Anomalies = append(o.hs.Anomalies, a) }
+
+func (o *Observer) decide(s CertStatus) {
+	if o.decided {
+		return
+	}
+	o.decided = true
+	o.hs.Status = s
+	if s == CertIncomplete {
+		o.hs.Incomplete = true
+	}
+	if o.hs.ClientDir >= 0 {
+		o.d[1-o.hs.ClientDir].dead = true
+	}
+}
+
+// fail stops parsing dir because its bytes cannot be trusted any more.
+func (o *Observer) fail(dir int, why string) {
+	d := &o.d[dir]
+	if d.dead {
+		return
+	}
+	d.dead, d.cut = true, true
+	o.anomaly(why)
+	o.hs.Incomplete = true
+	if d.role == roleServer {
+		o.decide(CertIncomplete)
+	}
+}
+
+// Gap reports that bytes of dir were lost before the next Data. Nothing
+// after a gap is parsed in that direction.
+func (o *Observer) Gap(dir int) {
+	if !o.started {
+		o.start()
+	}
+	if dir != 0 && dir != 1 || o.nonTLS {
+		return
+	}
+	d := &o.d[dir]
+	if d.dead {
+		return
+	}
+	if d.role == roleUnknown && o.hs.ClientDir >= 0 {
+		if dir == o.hs.ClientDir {
+			d.role = roleClient
+		} else {
+			d.role = roleServer
+		}
+	}
+	if o.decided && (d.role == roleServer || o.chDone) {
+		d.dead = true
+		return
+	}
+	o.fail(dir, "gap")
+}
+
+// feed runs the record layer over b (RFC 5246, Section 6.2.1).
+func (o *Observer) feed(dir int, b []byte) {
+	d := &o.d[dir]
+	for len(b) > 0 && !d.dead {
+		if d.sslv2 {
+			b = o.feedSSLv2(dir, b)
+			continue
+		}
+		if d.hdrN < RecordHeaderLen {
+			n := copy(d.hdr[d.hdrN:], b)
+			d.hdrN += n
+			b = b[n:]
+			if d.hdrN < RecordHeaderLen {
+				return
+			}
+			h, err := ParseRecordHeader(d.hdr[:])
+			if err != nil {
+				o.fail(dir, "record-malformed")
+				return
+			}
+			d.recType, d.recLeft = h.Type, h.Length
+			o.recordStart(dir, h)
+			if d.dead {
+				return
+			}
+			if d.recLeft == 0 {
+				d.hdrN = 0
+				continue
+			}
+		}
+		n := min(d.recLeft, len(b))
+		p := b[:n]
+		b = b[n:]
+		d.recLeft -= n
+		if d.recLeft == 0 {
+			d.hdrN = 0
+		}
+		switch d.recType {
+		case RecordHandshake:
+			o.feedHandshake(dir, p)
+		case RecordAlert:
+			o.feedAlert(dir, p)
+		}
+	}
+}
+
+// recordStart acts on a record header.
+func (o *Observer) recordStart(dir int, h RecordHeader) {
+	d := &o.d[dir]
+	switch h.Type {
+	case RecordHandshake:
+		if d.ccs && !o.hrr {
+			// TLS <= 1.2: handshake records after ChangeCipherSpec are
+			// encrypted (Finished); nothing more to read here.
+			d.dead = true
+			return
+		}
+		if h.Length == 0 {
+			o.anomaly("empty-handshake-record") // RFC 8446, Section 5.1
+		}
+		if h.Length > MaxPlaintextLen {
+			o.anomaly("record-overflow")
+		}
+	case RecordChangeCipherSpec:
+		o.changeCipherSpec(dir)
+	case RecordApplicationData:
+		if d.role == roleServer && !o.decided {
+			if o.shDone {
+				o.anomaly("appdata-before-certificate")
+				o.decide(CertMissing)
+			} else {
+				o.fail(dir, "appdata-before-serverhello")
+			}
+		}
+	}
+}
+
+func (o *Observer) changeCipherSpec(dir int) {
+	d := &o.d[dir]
+	if o.hrr {
+		// TLS 1.3 middlebox compatibility (RFC 8446, Appendix D.4): a
+		// dummy ChangeCipherSpec around a HelloRetryRequest.
+		return
+	}
+	d.ccs = true
+	if d.role != roleServer {
+		return
+	}
+	if !o.shDone {
+		o.anomaly("ccs-before-serverhello")
+		o.decide(CertMissing)
+		return
+	}
+	o.resumed()
+}
+
+// resumed handles a ServerHello followed by ChangeCipherSpec or
+// NewSessionTicket without Certificate: an abbreviated handshake (RFC 5246,
+// Section 7.3; RFC 5077, Section 3.1).
+func (o *Observer) resumed() {
+	if o.decided {
+		return
+	}
+	sh, ch := o.hs.ServerHello, o.hs.ClientHello
+	echoed := ch != nil && sh != nil && len(ch.SessionID) > 0 && bytes.Equal(ch.SessionID, sh.SessionID)
+	ticket := false
+	if sh != nil {
+		for _, e := range sh.Extensions {
+			ticket = ticket || e == extSessionTicket
+		}
+	}
+	if ch != nil && !ticket {
+		for _, e := range ch.Extensions {
+			ticket = ticket || e == extSessionTicket || e == extPreSharedKey
+		}
+	}
+	if !echoed && !ticket {
+		o.anomaly("resumed-without-session")
+	}
+	o.hs.Resumed = true
+	o.decide(CertResumed)
+}
+
+// feedAlert reads plaintext alerts (RFC 8446, Section 6).
+func (o *Observer) feedAlert(dir int, p []byte) {
+	d := &o.d[dir]
+	if d.ccs {
+		return // encrypted
+	}
+	for _, c := range p {
+		d.alert[d.alertN] = c
+		d.alertN++
+		if d.alertN < 2 {
+			continue
+		}
+		d.alertN = 0
+		o.anomaly("alert:" + alertName(d.alert[1]))
+		if d.alert[0] == 2 && d.role == roleServer { // fatal
+			o.decide(CertMissing)
+		}
+	}
+}
+
+// feedHandshake reassembles handshake messages split over records and
+// splits records holding several messages (RFC 8446, Section 5.1).
+func (o *Observer) feedHandshake(dir int, p []byte) {
+	d := &o.d[dir]
+	for len(p) > 0 && !d.dead {
+		if d.skipLeft > 0 {
+			n := min(d.skipLeft, len(p))
+			d.skipLeft -= n
+			p = p[n:]
+			continue
+		}
+		if len(d.msg) == 0 && len(p) >= 4 {
+			// Fast path: the whole message is in the caller's slice.
+			n := int(p[1])<<16 | int(p[2])<<8 | int(p[3])
+			if max := o.maxMsg(dir, p[0]); 4+n <= len(p) && (max == 0 || n <= max) {
+				o.message(dir, p[0], p[:4+n])
+				p = p[4+n:]
+				continue
+			}
+		}
+		if len(d.msg) < 4 {
+			n := min(4-len(d.msg), len(p))
+			d.msg = append(d.msg, p[:n]...)
+			p = p[n:]
+			if len(d.msg) < 4 {
+				return
+			}
+			typ := d.msg[0]
+			n = int(d.msg[1])<<16 | int(d.msg[2])<<8 | int(d.msg[3])
+			max := o.maxMsg(dir, typ)
+			if max == 0 {
+				o.message(dir, typ, d.msg)
+				d.msg = d.msg[:0]
+				d.skipLeft = n
+				continue
+			}
+			if n > max {
+				o.fail(dir, "handshake-too-large:"+strconv.Itoa(int(typ)))
+				return
+			}
+			d.msgNeed = 4 + n
+		}
+		n := min(d.msgNeed-len(d.msg), len(p))
+		d.msg = append(d.msg, p[:n]...)
+		p = p[n:]
+		if len(d.msg) == d.msgNeed {
+			o.message(dir, d.msg[0], d.msg)
+			d.msg, d.msgNeed = d.msg[:0], 0
+		}
+	}
+}
+
+// maxMsg is the buffering cap of a message type in dir; 0 means the body
+// is skipped unread.
+func (o *Observer) maxMsg(dir int, typ uint8) int {
+	switch o.d[dir].role {
+	case roleClient:
+		if typ == TypeClientHello {
+			return MaxHelloLen
+		}
+		return 0
+	case roleServer:
+		return maxMsgLen(typ)
+	}
+	return 0
+}
+
+// feedSSLv2 buffers and parses the SSLv2 ClientHello record; the rest of
+// the stream is TLS records.
+func (o *Observer) feedSSLv2(dir int, b []byte) []byte {
+	d := &o.d[dir]
+	if len(d.msg) == 0 && len(b) >= 2 {
+		if n := 2 + int(b[0]&0x7f)<<8 | int(b[1]); n <= len(b) {
+			o.sslv2Hello(b[:n])
+			return b[n:]
+		}
+	}
+	if len(d.msg) < 2 {
+		n := min(2-len(d.msg), len(b))
+		d.msg = append(d.msg, b[:n]...)
+		b = b[n:]
+		if len(d.msg) < 2 {
+			return b
+		}
+		d.msgNeed = 2 + int(d.msg[0]&0x7f)<<8 | int(d.msg[1])
+	}
+	n := min(d.msgNeed-len(d.msg), len(b))
+	d.msg = append(d.msg, b[:n]...)
+	b = b[n:]
+	if len(d.msg) == d.msgNeed {
+		o.sslv2Hello(d.msg)
+		d.msg, d.msgNeed = d.msg[:0], 0
+	}
+	return b
+}
+
+func (o *Observer) sslv2Hello(rec []byte) {
+	o.d[o.hs.ClientDir].sslv2 = false
+	ch, err := ParseSSLv2ClientHello(rec)
+	o.clientHello(ch, err)
+}
+
+func (o *Observer) clientHello(ch *ClientHello, err error) {
+	if o.chDone {
+		o.anomaly("second-clienthello") // the engines keep the first
+		return
+	}
+	o.chDone = true
+	if err != nil {
+		o.anomaly("clienthello-malformed")
+		return
+	}
+	o.hs.ClientHello = ch
+}
+
+// message handles one complete handshake message (or, for types whose
+// body is skipped, its 4-byte header).
+func (o *Observer) message(dir int, typ uint8, msg []byte) {
+	d := &o.d[dir]
+	if d.role == roleClient {
+		if typ == TypeClientHello {
+			o.clientHello(ParseClientHello(msg))
+		}
+		return
+	}
+	switch typ {
+	case TypeServerHello:
+		sh, err := ParseServerHello(msg)
+		if err != nil {
+			o.fail(dir, "serverhello-malformed")
+			return
+		}
+		if sh.HelloRetry {
+			o.hrr = true
+			o.anomaly("hello-retry-request")
+			if !o.shDone {
+				o.hs.ServerHello = sh
+			}
+			return
+		}
+		if o.shDone {
+			o.anomaly("second-serverhello")
+			return
+		}
+		o.shDone = true
+		o.hs.ServerHello = sh
+		o.hs.Version = sh.Selected
+		if sh.Selected.TLS13() {
+			o.decide(CertEncrypted)
+		}
+	case TypeHelloRetryRequest:
+		o.hrr = true
+		o.anomaly("hello-retry-request")
+	case TypeCertificate:
+		o.certificate(dir, msg)
+	case TypeNewSessionTicket:
+		if o.shDone {
+			o.resumed()
+		}
+	case TypeHelloRequest:
+	case TypeServerKeyExchange, TypeCertificateRequest, TypeServerHelloDone, TypeCertificateStatus:
+		if !o.shDone {
+			o.anomaly("unexpected-handshake:" + strconv.Itoa(int(typ)))
+		}
+		o.decide(CertMissing) // RFC 5246, Section 7.3: Certificate comes first
+	default:
+		o.anomaly("unexpected-handshake:" + strconv.Itoa(int(typ)))
+		if o.shDone {
+			o.decide(CertMissing)
+		}
+	}
+}
+
+// certificate reads the server's Certificate message; every certificate
+// is parsed on its own, so one bad certificate does not drop the chain.
+func (o *Observer) certificate(dir int, msg []byte) {
+	if !o.shDone {
+		o.anomaly("certificate-before-serverhello")
+	}
+	m, err := ParseCertificateMsg(msg, false)
+	if err != nil {
+		if m, err = ParseCertificateMsg(msg, true); err == nil {
+			o.anomaly("certificate-tls13-format")
+		}
+	}
+	if err != nil {
+		o.fail(dir, "certificate-msg-malformed")
+		return
+	}
+	if m.Total > len(m.Certs) {
+		o.anomaly("chain-too-long")
+	}
+	o.certSeen = true
+	for i, der := range m.Certs {
+		c, err := ParseCertificate(der)
+		if err != nil {
+			o.anomaly("certificate-malformed:" + strconv.Itoa(i))
+			continue
+		}
+		o.hs.Chain = append(o.hs.Chain, c)
+	}
+	if m.Total == 0 {
+		o.anomaly("empty-certificate")
+		o.decide(CertMissing)
+		return
+	}
+	o.decide(CertPresent)
+}
+
+// Handshake returns what is known so far; it is final once Data reported
+// done or the connection ended. The result is a copy the caller owns,
+// though the ClientHello, ServerHello and certificates it points to are
+// shared and must not be modified.
+func (o *Observer) Handshake() *Handshake {
+	if !o.started {
+		o.start()
+	}
+	h := o.hs
+	if o.nonTLS || !h.IsTLS {
+		h.IsTLS, h.Status = false, ""
+		return &h
+	}
+	for i := range o.d {
+		if o.d[i].cut || !o.decided && o.d[i].pending() {
+			h.Incomplete = true
+		}
+	}
+	if o.decided {
+		return &h
+	}
+	s := &o.d[1-h.ClientDir]
+	switch {
+	case s.cut || s.pending() || s.role == roleServer:
+		// The server spoke TLS but its flight stopped short.
+		h.Status, h.Incomplete = CertIncomplete, true
+	default:
+		h.Status = CertMissing
+	}
+	return &h
+}
+
+// alertName names an alert description (RFC 8446, Section 6; RFC 5246,
+// Section 7.2).
+func alertName(d uint8) string {
+	switch d {
+	case 0:
+		return "close_notify"
+	case 10:
+		return "unexpected_message"
+	case 20:
+		return "bad_record_mac"
+	case 22:
+		return "record_overflow"
+	case 40:
+		return "handshake_failure"
+	case 41:
+		return "no_certificate"
+	case 42:
+		return "bad_certificate"
+	case 43:
+		return "unsupported_certificate"
+	case 44:
+		return "certificate_revoked"
+	case 45:
+		return "certificate_expired"
+	case 46:
+		return "certificate_unknown"
+	case 47:
+		return "illegal_parameter"
+	case 48:
+		return "unknown_ca"
+	case 49:
+		return "access_denied"
+	case 50:
+		return "decode_error"
+	case 51:
+		return "decrypt_error"
+	case 70:
+		return "protocol_version"
+	case 71:
+		return "insufficient_security"
+	case 80:
+		return "internal_error"
+	case 86:
+		return "inappropriate_fallback"
+	case 90:
+		return "user_canceled"
+	case 100:
+		return "no_renegotiation"
+	case 109:
+		return "missing_extension"
+	case 110:
+		return "unsupported_extension"
+	case 112:
+		return "unrecognized_name"
+	case 113:
+		return "bad_certificate_status_response"
+	case 115:
+		return "unknown_psk_identity"
+	case 116:
+		return "certificate_required"
+	case 120:
+		return "no_application_protocol"
+	}
+	return strconv.Itoa(int(d))
+}

@@ -1,0 +1,65 @@
+package tlsparse
+
+import "fmt"
+
+// Version is a protocol version as it appears on the wire.
+type Version uint16
+
+// Protocol versions.
+const (
+	VersionSSL20 Version = 0x0002
+	VersionSSL30 Version = 0x0300
+	VersionTLS10 Version = 0x0301
+	VersionTLS11 Version = 0x0302
+	VersionTLS12 Version = 0x0303
+	VersionTLS13 Version = 0x0304
+)
+
+// String names the version; TLS 1.3 drafts (0x7fNN) are "TLS 1.3" too.
+func (v Version) String() string {
+	switch v {
+	case VersionSSL20:
+		return "SSL 2.0"
+	case VersionSSL30:
+		return "SSL 3.0"
+	case VersionTLS10:
+		return "TLS 1.0"
+	case VersionTLS11:
+		return "TLS 1.1"
+	case VersionTLS12:
+		return "TLS 1.2"
+	case VersionTLS13:
+		return "TLS 1.3"
+	}
+	if _, ok := v.Draft(); ok {
+		return "TLS 1.3"
+	}
+	return fmt.Sprintf("0x%04x", uint16(v))
+}
+
+// Draft reports the TLS 1.3 draft number of a 0x7fNN version.
+func (v Version) Draft() (int, bool) {
+	if v>>8 == 0x7f {
+		return int(v & 0xff), true
+	}
+	return 0, false
+}
+
+// TLS13 reports whether v is TLS 1.3 or one of its drafts.
+func (v Version) TLS13() bool {
+	_, draft := v.Draft()
+	return v == VersionTLS13 || draft
+}
+
+// CertStatus says whether the server certificate could be read from a
+// handshake, and if not, why.
+type CertStatus string
+
+// Certificate statuses.
+const (
+	CertPresent    CertStatus = "present"    // Certificate message read (TLS <= 1.2)
+	CertEncrypted  CertStatus = "encrypted"  // TLS 1.3: the Certificate message is encrypted
+	CertResumed    CertStatus = "resumed"    // abbreviated handshake, no certificate sent
+	CertIncomplete CertStatus = "incomplete" // bytes missing or cut before the decision
+	CertMissing    CertStatus = "missing"    // the server sent no certificate (or nothing)
+)
