@@ -290,8 +290,8 @@ func TestParseSSLv2ClientHello(t *testing.T) {
 		}
 	}
 	for _, bad := range [][]byte{
-		{0x00, 0x03, 1, 3, 1},                       // 3-byte header form
-		{0x80, 0x03, 4, 0, 2},                       // SERVER-HELLO
+		{0x00, 0x03, 1, 3, 1}, // 3-byte header form
+		{0x80, 0x03, 4, 0, 2}, // SERVER-HELLO
 		sslv2Hello(0x0002, []uint32{1}, nil, chal)[:2+9+3+15], // challenge cut inside the record
 	} {
 		b := bad
