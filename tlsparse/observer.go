@@ -148,6 +148,9 @@ func classify(h []byte) (r role, more bool) {
 		if len(h) >= 3 && (h[1] != 3 || h[2] > 4) {
 			return roleNotTLS, false
 		}
+		if len(h) >= 5 && int(h[3])<<8|int(h[4]) == 0 {
+			return roleNotTLS, false
+		}
 		if len(h) < classifyLen {
 			return roleUnknown, true
 		}
@@ -660,7 +663,7 @@ func (o *Observer) Handshake() *Handshake {
 		return &h
 	}
 	for i := range o.d {
-		if o.d[i].cut || !o.decided && o.d[i].pending() {
+		if o.d[i].cut || !o.decided && !o.d[i].dead && o.d[i].pending() {
 			h.Incomplete = true
 		}
 	}
@@ -669,7 +672,7 @@ func (o *Observer) Handshake() *Handshake {
 	}
 	s := &o.d[1-h.ClientDir]
 	switch {
-	case s.cut || s.pending() || s.role == roleServer:
+	case s.cut || !s.dead && s.pending() || s.role == roleServer:
 		// The server spoke TLS but its flight stopped short.
 		h.Status, h.Incomplete = CertIncomplete, true
 	default:

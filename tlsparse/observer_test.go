@@ -1,0 +1,263 @@
+package tlsparse
+
+import (
+	"math/rand"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// summary is the comparable part of a Handshake.
+type summary struct {
+	IsTLS      bool
+	ClientDir  int
+	SNI        string
+	Version    Version
+	Resumed    bool
+	Status     CertStatus
+	Incomplete bool
+	ChainCNs   []string
+	Anomalies  []string
+}
+
+func summarize(h *Handshake) summary {
+	s := summary{IsTLS: h.IsTLS, ClientDir: h.ClientDir, Version: h.Version, Resumed: h.Resumed,
+		Status: h.Status, Incomplete: h.Incomplete, Anomalies: h.Anomalies}
+	if h.ClientHello != nil {
+		s.SNI = h.ClientHello.SNI
+	}
+	for _, c := range h.Chain {
+		s.ChainCNs = append(s.ChainCNs, c.CN)
+	}
+	return s
+}
+
+// feedChunks feeds the recorded writes, directions swapped when swap.
+func feedChunks(o *Observer, chunks []chunk, swap bool) bool {
+	done := false
+	for _, c := range chunks {
+		dir := c.dir
+		if swap {
+			dir = 1 - dir
+		}
+		if done = o.Data(dir, c.data); done {
+			break
+		}
+	}
+	return done
+}
+
+func TestObserverRealHandshakes(t *testing.T) {
+	c := realHandshakes(t)
+	chain := []string{"tools.example.com", "Test Root CA"}
+	for _, tt := range []struct {
+		name   string
+		chunks []chunk
+		want   summary
+	}{
+		{"tls12 sni", c.tls12SNI, summary{IsTLS: true, SNI: "tools.example.com", Version: VersionTLS12, Status: CertPresent, ChainCNs: chain}},
+		{"tls12 no sni", c.tls12NoSNI, summary{IsTLS: true, Version: VersionTLS12, Status: CertPresent, ChainCNs: chain}},
+		{"tls13", c.tls13, summary{IsTLS: true, SNI: "tools.example.com", Version: VersionTLS13, Status: CertEncrypted}},
+		{"resumed tls12", c.resumed12, summary{IsTLS: true, SNI: "tools.example.com", Version: VersionTLS12, Resumed: true, Status: CertResumed}},
+		{"hello retry", c.hrr, summary{IsTLS: true, SNI: "tools.example.com", Version: VersionTLS13, Status: CertEncrypted,
+			Anomalies: []string{"hello-retry-request", "second-clienthello"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, swap := range []bool{false, true} {
+				o := NewObserver()
+				if !feedChunks(o, tt.chunks, swap) {
+					t.Error("not done after the whole handshake")
+				}
+				want := tt.want
+				if swap {
+					want.ClientDir = 1
+				}
+				whole := summarize(o.Handshake())
+				if diff := cmp.Diff(want, whole, ignoreEmpty); diff != "" {
+					t.Fatalf("swap=%v (-want +got)\n%s", swap, diff)
+				}
+				// Byte by byte and in random chunk sizes: same answer.
+				for _, maxChunk := range []int{1, 2, 7, 100, 3000} {
+					rng := rand.New(rand.NewSource(int64(maxChunk)))
+					o.Reset()
+					var split []chunk
+					for _, c := range tt.chunks {
+						for b := c.data; len(b) > 0; {
+							n := min(len(b), 1+rng.Intn(maxChunk))
+							split = append(split, chunk{c.dir, b[:n]})
+							b = b[n:]
+						}
+					}
+					feedChunks(o, split, swap)
+					if diff := cmp.Diff(whole, summarize(o.Handshake()), ignoreEmpty); diff != "" {
+						t.Fatalf("chunks up to %d: (-whole +chunked)\n%s", maxChunk, diff)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestObserverServerOnly(t *testing.T) {
+	c := realHandshakes(t)
+	o := new(Observer) // zero value
+	for _, k := range c.tls12SNI {
+		if k.dir == 1 {
+			o.Data(0, k.data)
+		}
+	}
+	got := summarize(o.Handshake())
+	want := summary{IsTLS: true, ClientDir: 1, Version: VersionTLS12, Status: CertPresent, ChainCNs: []string{"tools.example.com", "Test Root CA"}}
+	if diff := cmp.Diff(want, got, ignoreEmpty); diff != "" {
+		t.Errorf("(-want +got)\n%s", diff)
+	}
+}
+
+func TestObserverTruncated(t *testing.T) {
+	c := realHandshakes(t)
+	client, server := stream(c.tls12SNI, 0), stream(c.tls12SNI, 1)
+	msgs := handshakeMessages(t, server)
+	certEnd := 5 + len(msgs[0]) + 5 + len(msgs[1]) // crypto/tls writes a record per message
+	for _, tt := range []struct {
+		name   string
+		server []byte
+		gap    bool
+		want   CertStatus
+		inc    bool
+	}{
+		{"server silent", nil, false, CertMissing, false},
+		{"cut in server hello", server[:20], false, CertIncomplete, true},
+		{"cut in certificate", server[:certEnd-10], false, CertIncomplete, true},
+		{"gap in certificate", server[:certEnd-10], true, CertIncomplete, true},
+		{"certificate complete", server[:certEnd], false, CertPresent, false},
+		{"server alert", record(RecordAlert, 0x0303, []byte{2, 40}), false, CertMissing, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := NewObserver()
+			o.Data(0, client)
+			if len(tt.server) > 0 {
+				o.Data(1, tt.server)
+			}
+			if tt.gap {
+				o.Gap(1)
+				if !o.Data(1, server[certEnd-10:]) {
+					t.Error("not done after a gap in the server stream")
+				}
+			}
+			h := o.Handshake()
+			if h.Status != tt.want || h.Incomplete != tt.inc || h.ClientHello == nil {
+				t.Errorf("Status %q Incomplete %v, want %q %v (anomalies %q)", h.Status, h.Incomplete, tt.want, tt.inc, h.Anomalies)
+			}
+			if tt.gap && len(h.Chain) != 0 {
+				t.Error("certificate read from bytes after a gap")
+			}
+		})
+	}
+	// A gap before the ClientHello: the server side still decides.
+	o := NewObserver()
+	o.Gap(0)
+	o.Data(1, server)
+	if h := o.Handshake(); h.Status != CertPresent || !h.Incomplete || h.ClientHello != nil {
+		t.Errorf("gap before ClientHello: %+v", summarize(h))
+	}
+}
+
+func TestObserverNotTLS(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		dir    int
+		stream string
+	}{
+		{"http", 0, "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"},
+		{"ssh banner", 1, "SSH-2.0-OpenSSH_9.6\r\n"},
+		{"handshake record, not a hello", 0, "\x16\x03\x01\x00\x05\x0b\x00\x00\x01\x00"},
+		{"bad record version", 0, "\x16\x03\x09\x00\x05\x01\x00\x00\x01\x00"},
+		{"sslv2 server hello", 1, "\x80\x20\x04\x00\x01\x00\x02"},
+		{"zero-length record", 0, "\x16\x03\x01\x00\x00"},
+	} {
+		o := NewObserver()
+		done := false
+		for i := 0; i < len(tt.stream) && !done; i++ {
+			done = o.Data(tt.dir, []byte{tt.stream[i]})
+		}
+		h := o.Handshake()
+		if !done || h.IsTLS || h.Status != "" {
+			t.Errorf("%s: done %v IsTLS %v Status %q", tt.name, done, h.IsTLS, h.Status)
+		}
+	}
+	// A server answering a ClientHello with plain text.
+	o := NewObserver()
+	o.Data(0, stream(realHandshakes(t).tls12SNI, 0))
+	if !o.Data(1, []byte("HTTP/1.0 400 Bad Request\r\n")) {
+		t.Error("not done after a non-TLS server reply")
+	}
+	if h := o.Handshake(); !h.IsTLS || h.Status != CertMissing || !cmp.Equal(h.Anomalies, []string{"server-not-tls"}) {
+		t.Errorf("got %+v", summarize(h))
+	}
+}
+
+func TestObserverSSLv2(t *testing.T) {
+	o := NewObserver()
+	hello := sslv2Hello(0x0301, []uint32{0x00002f}, nil, make([]byte, 16))
+	for i := range hello {
+		o.Data(0, hello[i:i+1])
+	}
+	sh := buildServerHello(0x0301, make([]byte, 32), []byte{1}, 0x2f, nil)
+	o.Data(1, record(RecordHandshake, 0x0301, sh))
+	// A ServerHelloDone without Certificate: anonymous suite.
+	if !o.Data(1, record(RecordHandshake, 0x0301, []byte{TypeServerHelloDone, 0, 0, 0})) {
+		t.Error("not done after ServerHelloDone")
+	}
+	h := o.Handshake()
+	if !h.IsTLS || h.ClientHello == nil || !h.ClientHello.SSLv2 || h.Status != CertMissing || h.Version != VersionTLS10 {
+		t.Errorf("got %+v", summarize(h))
+	}
+}
+
+func TestObserverMessagesAcrossRecords(t *testing.T) {
+	// A ClientHello split over three records, then a record holding a
+	// ServerHello, a Certificate and ServerHelloDone split at odd places.
+	c := realHandshakes(t)
+	ch := handshakeMessages(t, stream(c.tls12SNI, 0))[0]
+	var client []byte
+	for i, n := 0, 0; i < len(ch); i += n {
+		n = min(len(ch)-i, 1+len(ch)/3)
+		client = append(client, record(RecordHandshake, 0x0301, ch[i:i+n])...)
+	}
+	var flight []byte
+	for _, m := range handshakeMessages(t, stream(c.tls12SNI, 1)) {
+		flight = append(flight, m...)
+	}
+	var server []byte
+	for i, n := 0, 0; i < len(flight); i += n {
+		n = min(len(flight)-i, 97)
+		server = append(server, record(RecordHandshake, 0x0303, flight[i:i+n])...)
+	}
+	o := NewObserver()
+	o.Data(0, client)
+	o.Data(1, server)
+	h := o.Handshake()
+	if h.ClientHello == nil || h.ClientHello.SNI != "tools.example.com" || h.Status != CertPresent || len(h.Chain) != 2 {
+		t.Errorf("got %+v", summarize(h))
+	}
+}
+
+func TestObserverCaps(t *testing.T) {
+	o := NewObserver()
+	o.Data(0, stream(realHandshakes(t).tls12SNI, 0))
+	o.Data(1, record(RecordHandshake, 0x0303, buildServerHello(0x0303, make([]byte, 32), nil, 1, nil)))
+	// A Certificate message announcing more than MaxCertificateMsgLen.
+	done := o.Data(1, record(RecordHandshake, 0x0303, []byte{TypeCertificate, 0x10, 0x00, 0x01}))
+	h := o.Handshake()
+	if !done || h.Status != CertIncomplete || !h.Incomplete || !cmp.Equal(h.Anomalies, []string{"handshake-too-large:11"}) {
+		t.Errorf("done %v, %+v", done, summarize(h))
+	}
+	// An oversized record is a framing error.
+	o.Reset()
+	o.Data(0, stream(realHandshakes(t).tls12SNI, 0))
+	o.Data(1, record(RecordHandshake, 0x0303, buildServerHello(0x0303, make([]byte, 32), nil, 1, nil)))
+	o.Data(1, []byte{22, 3, 3, 0x48, 0x01, 2})
+	if h := o.Handshake(); h.Status != CertIncomplete || !cmp.Equal(h.Anomalies, []string{"record-malformed"}) {
+		t.Errorf("oversized record: %+v", summarize(h))
+	}
+}
