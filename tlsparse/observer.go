@@ -117,6 +117,11 @@ func (o *Observer) Data(dir int, b []byte) (done bool) {
 		n := copy(d.head[d.headN:], b)
 		d.headN += n
 		r, more := classify(d.head[:d.headN])
+		if r == roleNotTLS && o.d[1-dir].role == roleClient {
+			// A server may answer a ClientHello with an alert or other
+			// record instead of a ServerHello.
+			r, more = classifyReply(d.head[:d.headN])
+		}
 		if more {
 			return false
 		}
@@ -180,6 +185,21 @@ func classify(h []byte) (r role, more bool) {
 		return roleClient, false
 	}
 	return roleNotTLS, false
+}
+
+// classifyReply accepts any sane record header as the server's answer to
+// a ClientHello.
+func classifyReply(h []byte) (r role, more bool) {
+	if len(h) < RecordHeaderLen {
+		if h[0] < RecordChangeCipherSpec || h[0] > RecordHeartbeat || len(h) >= 2 && h[1] != 3 {
+			return roleNotTLS, false
+		}
+		return roleUnknown, true
+	}
+	if _, err := ParseRecordHeader(h); err != nil {
+		return roleNotTLS, false
+	}
+	return roleServer, false
 }
 
 func (o *Observer) setRole(dir int, r role) {

@@ -261,3 +261,17 @@ func TestObserverCaps(t *testing.T) {
 		t.Errorf("oversized record: %+v", summarize(h))
 	}
 }
+
+func TestObserverServerAlertFirst(t *testing.T) {
+	o := NewObserver()
+	o.Data(0, stream(realHandshakes(t).tls12SNI, 0))
+	alert := record(RecordAlert, 0x0301, []byte{2, 40})
+	done := false
+	for i := range alert {
+		done = o.Data(1, alert[i:i+1])
+	}
+	h := o.Handshake()
+	if !done || h.Status != CertMissing || h.Incomplete || !cmp.Equal(h.Anomalies, []string{"alert:handshake_failure"}) {
+		t.Errorf("done %v, %+v", done, summarize(h))
+	}
+}
