@@ -270,3 +270,23 @@ func TestReadTime(t *testing.T) {
 		}
 	}
 }
+
+func TestSelfSignedNeedsOwnSignature(t *testing.T) {
+	// Same subject and issuer name, but signed by another key: not self-signed.
+	name := pkix.Name{CommonName: "same"}
+	otherKey := testKey(8)
+	parent := &x509.Certificate{Subject: name, SerialNumber: big.NewInt(1), NotBefore: testNotBefore, NotAfter: testNotAfter,
+		IsCA: true, BasicConstraintsValid: true}
+	der := makeCert(t, &x509.Certificate{Subject: name}, parent, testKey(9), otherKey)
+	c, err := ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SelfSigned || c.Subject != c.Issuer || c.X509Error != "" {
+		t.Errorf("SelfSigned %v, Subject %q, Issuer %q, X509Error %q", c.SelfSigned, c.Subject, c.Issuer, c.X509Error)
+	}
+	ca, _ := testCA(t)
+	if c, _ := ParseCertificate(ca.Raw); !c.SelfSigned {
+		t.Error("self-signed CA not reported as self-signed")
+	}
+}
