@@ -320,7 +320,9 @@ func (o *Observer) Gap(dir int) {
 // feed runs the record layer over b (RFC 5246, Section 6.2.1).
 func (o *Observer) feed(dir int, b []byte) {
 	d := &o.d[dir]
-	for len(b) > 0 && !d.dead {
+	// Stop as soon as the connection is decided, so that the answer does
+	// not depend on how the bytes were split into calls.
+	for len(b) > 0 && !d.dead && !o.done() {
 		if d.sslv2 {
 			b = o.feedSSLv2(dir, b)
 			continue
@@ -447,6 +449,9 @@ func (o *Observer) feedAlert(dir int, p []byte) {
 		return // encrypted
 	}
 	for _, c := range p {
+		if o.done() {
+			return
+		}
 		d.alert[d.alertN] = c
 		d.alertN++
 		if d.alertN < 2 {
@@ -457,6 +462,9 @@ func (o *Observer) feedAlert(dir int, p []byte) {
 		if d.alert[0] == 2 && d.role == roleServer { // fatal
 			o.decide(CertMissing)
 		}
+		if d.dead {
+			return
+		}
 	}
 }
 
@@ -464,7 +472,7 @@ func (o *Observer) feedAlert(dir int, p []byte) {
 // splits records holding several messages (RFC 8446, Section 5.1).
 func (o *Observer) feedHandshake(dir int, p []byte) {
 	d := &o.d[dir]
-	for len(p) > 0 && !d.dead {
+	for len(p) > 0 && !d.dead && !o.done() {
 		if d.skipLeft > 0 {
 			n := min(d.skipLeft, len(p))
 			d.skipLeft -= n
@@ -532,7 +540,7 @@ func (o *Observer) maxMsg(dir int, typ uint8) int {
 func (o *Observer) feedSSLv2(dir int, b []byte) []byte {
 	d := &o.d[dir]
 	if len(d.msg) == 0 && len(b) >= 2 {
-		if n := 2 + int(b[0]&0x7f)<<8 | int(b[1]); n <= len(b) {
+		if n := 2 + (int(b[0]&0x7f)<<8 | int(b[1])); n <= len(b) {
 			o.sslv2Hello(b[:n])
 			return b[n:]
 		}
@@ -544,7 +552,7 @@ func (o *Observer) feedSSLv2(dir int, b []byte) []byte {
 		if len(d.msg) < 2 {
 			return b
 		}
-		d.msgNeed = 2 + int(d.msg[0]&0x7f)<<8 | int(d.msg[1])
+		d.msgNeed = 2 + (int(d.msg[0]&0x7f)<<8 | int(d.msg[1]))
 	}
 	n := min(d.msgNeed-len(d.msg), len(b))
 	d.msg = append(d.msg, b[:n]...)
