@@ -275,3 +275,17 @@ func TestObserverServerAlertFirst(t *testing.T) {
 		t.Errorf("done %v, %+v", done, summarize(h))
 	}
 }
+
+func TestObserverSSLv2Whole(t *testing.T) {
+	// Record lengths with bit 1 set caught a precedence slip once.
+	for _, specs := range [][]uint32{{0x2f}, {0x2f, 0x35}, {0x2f, 0x35, 0x010080}} {
+		hello := sslv2Hello(0x0303, specs, nil, make([]byte, 16))
+		o := NewObserver()
+		o.Data(0, hello)
+		o.Data(0, record(RecordHandshake, 0x0303, []byte{16, 0, 0, 0})) // ClientKeyExchange
+		h := o.Handshake()
+		if h.ClientHello == nil || !h.ClientHello.SSLv2 || len(h.Anomalies) != 0 || h.Incomplete {
+			t.Errorf("%d specs: %+v", len(specs), summarize(h))
+		}
+	}
+}
