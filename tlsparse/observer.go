@@ -55,6 +55,11 @@ type dirState struct {
 	alert  [2]byte
 	alertN int
 	ccs    bool
+
+	pre    bool // scanning a plain-text preamble for a hello
+	preN   int  // preamble bytes scanned
+	carry  [helloSigLen - 1]byte
+	carryN int
 }
 
 // pending reports whether the direction stopped inside a record or message.
@@ -113,6 +118,10 @@ func (o *Observer) Data(dir int, b []byte) (done bool) {
 	if o.done() || d.dead || len(b) == 0 {
 		return o.done()
 	}
+	if d.pre {
+		o.preamble(dir, b)
+		return o.done()
+	}
 	if d.role == roleUnknown {
 		n := copy(d.head[d.headN:], b)
 		d.headN += n
@@ -127,6 +136,17 @@ func (o *Observer) Data(dir int, b []byte) (done bool) {
 		}
 		// Bytes of this call beyond the head that were not needed.
 		used := n
+		if r == roleNotTLS && !o.hs.IsTLS {
+			if o.midStream(dir) {
+				return o.done()
+			}
+			d.pre = true
+			o.preamble(dir, d.head[:d.headN])
+			if d.pre && !d.dead {
+				o.preamble(dir, b[used:])
+			}
+			return o.done()
+		}
 		if r == roleNotTLS {
 			o.notTLS(dir)
 			return o.done()
@@ -773,4 +793,100 @@ func alertName(d uint8) string {
 		return "no_application_protocol"
 	}
 	return strconv.Itoa(int(d))
+}
+
+// Some protocols speak plain text before TLS: RDP's X.224 negotiation,
+// STARTTLS in SMTP, IMAP, POP3, XMPP, LDAP. A direction whose first bytes
+// are not TLS is scanned, without buffering, for the start of a
+// ClientHello or ServerHello record within its first maxPreamble bytes.
+const (
+	maxPreamble = 16 << 10
+	helloSigLen = 10 // record header, handshake header, legacy_version major
+)
+
+// looksLikeHello checks the first helloSigLen bytes of a candidate
+// ClientHello or ServerHello record (RFC 5246, Sections 6.2.1 and 7.4).
+func looksLikeHello(h []byte) bool {
+	if h[0] != RecordHandshake || h[1] != 3 || h[2] > 4 || h[5] != TypeClientHello && h[5] != TypeServerHello {
+		return false
+	}
+	rec := int(h[3])<<8 | int(h[4])
+	msg := int(h[6])<<16 | int(h[7])<<8 | int(h[8])
+	// The shortest hello body is 38 bytes; a long one may span records.
+	return rec >= 4+38 && rec <= MaxRecordLen && msg >= 38 && msg <= MaxHelloLen && h[9] == 3
+}
+
+// preamble scans b, the next plain-text bytes of dir, for a hello record.
+func (o *Observer) preamble(dir int, b []byte) {
+	d := &o.d[dir]
+	// Positions that start in the carried tail of earlier bytes.
+	var j [2*helloSigLen - 2]byte
+	jn := copy(j[:], d.carry[:d.carryN])
+	jn += copy(j[jn:], b)
+	for i := 0; i < d.carryN && i+helloSigLen <= jn; i++ {
+		if looksLikeHello(j[i : i+helloSigLen]) {
+			rest := append(append([]byte(nil), d.carry[i:d.carryN]...), b...)
+			o.afterPreamble(dir, rest, d.preN-(d.carryN-i))
+			return
+		}
+	}
+	for i := 0; i+helloSigLen <= len(b); i++ {
+		if b[i] == RecordHandshake && looksLikeHello(b[i:i+helloSigLen]) {
+			o.afterPreamble(dir, b[i:], d.preN+i)
+			return
+		}
+	}
+	d.preN += len(b)
+	if jn >= len(d.carry) {
+		d.carryN = copy(d.carry[:], j[jn-len(d.carry):jn])
+		if len(b) > len(d.carry) {
+			d.carryN = copy(d.carry[:], b[len(b)-len(d.carry):])
+		}
+	} else {
+		d.carryN = copy(d.carry[:], j[:jn])
+	}
+	if d.preN > maxPreamble {
+		d.pre = false
+		if o.hs.IsTLS {
+			o.notTLS(dir)
+			return
+		}
+		// One side talked this long without TLS: not a TLS connection.
+		o.nonTLS = true
+		d.role, d.dead = roleNotTLS, true
+	}
+}
+
+// afterPreamble restarts dir at a hello found after skipped plain bytes.
+func (o *Observer) afterPreamble(dir int, rest []byte, skipped int) {
+	d := &o.d[dir]
+	d.pre, d.headN, d.carryN, d.role = false, 0, 0, roleUnknown
+	o.anomaly("tls-after-plaintext:" + strconv.Itoa(skipped))
+	o.Data(dir, rest)
+}
+
+// midStream recognises a connection whose handshake happened before the
+// capture began: the direction's first bytes are a TLS record other than
+// a hello. Nothing about the handshake can be known then.
+func (o *Observer) midStream(dir int) bool {
+	h := o.d[dir].head[:o.d[dir].headN]
+	if len(h) < RecordHeaderLen || o.d[1-dir].pre {
+		return false
+	}
+	n := int(h[3])<<8 | int(h[4])
+	switch {
+	case h[1] != 3 || h[2] > 4 || n == 0 || n > MaxRecordLen:
+		return false
+	case h[0] == RecordChangeCipherSpec && n == 1,
+		h[0] == RecordAlert && n >= 2,
+		h[0] == RecordApplicationData,
+		h[0] == RecordHandshake: // an encrypted or later handshake message
+	default:
+		return false
+	}
+	o.hs.IsTLS = true
+	o.anomaly("handshake-not-captured")
+	o.decide(CertIncomplete)
+	o.d[0].dead, o.d[1].dead = true, true
+	return true
 }

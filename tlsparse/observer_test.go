@@ -1,7 +1,9 @@
 package tlsparse
 
 import (
+	"bytes"
 	"math/rand"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -170,7 +172,6 @@ func TestObserverNotTLS(t *testing.T) {
 	}{
 		{"http", 0, "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"},
 		{"ssh banner", 1, "SSH-2.0-OpenSSH_9.6\r\n"},
-		{"handshake record, not a hello", 0, "\x16\x03\x01\x00\x05\x0b\x00\x00\x01\x00"},
 		{"bad record version", 0, "\x16\x03\x09\x00\x05\x01\x00\x00\x01\x00"},
 		{"sslv2 server hello", 1, "\x80\x20\x04\x00\x01\x00\x02"},
 		{"zero-length record", 0, "\x16\x03\x01\x00\x00"},
@@ -180,9 +181,17 @@ func TestObserverNotTLS(t *testing.T) {
 		for i := 0; i < len(tt.stream) && !done; i++ {
 			done = o.Data(tt.dir, []byte{tt.stream[i]})
 		}
-		h := o.Handshake()
-		if !done || h.IsTLS || h.Status != "" {
-			t.Errorf("%s: done %v IsTLS %v Status %q", tt.name, done, h.IsTLS, h.Status)
+		// Plain text may still be a preamble before TLS (STARTTLS, RDP):
+		// the direction is scanned for a hello, within a bound.
+		if h := o.Handshake(); done || h.IsTLS || h.Status != "" {
+			t.Errorf("%s: done %v IsTLS %v Status %q after the first bytes", tt.name, done, h.IsTLS, h.Status)
+		}
+		filler := bytes.Repeat([]byte("x"), 1000)
+		for n := 0; n <= maxPreamble && !done; n += len(filler) {
+			done = o.Data(tt.dir, filler)
+		}
+		if h := o.Handshake(); !done || h.IsTLS || h.Status != "" {
+			t.Errorf("%s: done %v IsTLS %v Status %q after %d plain bytes", tt.name, done, h.IsTLS, h.Status, maxPreamble)
 		}
 	}
 	// A server answering a ClientHello with plain text.
@@ -288,4 +297,75 @@ func TestObserverSSLv2Whole(t *testing.T) {
 			t.Errorf("%d specs: %+v", len(specs), summarize(h))
 		}
 	}
+}
+
+// TestObserverPreamble: TLS after plain text in both directions, as RDP
+// (X.224) and STARTTLS do, found however the bytes are split.
+func TestObserverPreamble(t *testing.T) {
+	hs := realHandshakes(t).tls12SNI
+	ref := NewObserver()
+	feedChunks(ref, hs, false)
+	want := ref.Handshake()
+	for _, split := range []int{0, 1, 3, 7} {
+		o := NewObserver()
+		feed := func(dir int, b []byte) {
+			if split == 0 {
+				o.Data(dir, b)
+				return
+			}
+			for len(b) > 0 {
+				n := min(split, len(b))
+				o.Data(dir, b[:n])
+				b = b[n:]
+			}
+		}
+		feed(1, []byte("220 mail.example.com ESMTP\r\n"))
+		feed(0, []byte("EHLO client\r\nSTARTTLS\r\n"))
+		feed(1, []byte("220 2.0.0 Ready to start TLS\r\n"))
+		for _, c := range hs {
+			feed(c.dir, c.data)
+		}
+		got := o.Handshake()
+		if !got.IsTLS || got.ClientHello == nil || got.ClientHello.SNI != "tools.example.com" || got.Status != want.Status || got.ClientDir != 0 {
+			t.Errorf("split %d: got %+v, want %+v", split, summarize(got), summarize(want))
+		}
+		if !contains(got.Anomalies, "tls-after-plaintext:23") || !contains(got.Anomalies, "tls-after-plaintext:58") {
+			t.Errorf("split %d: anomalies %q", split, got.Anomalies)
+		}
+	}
+}
+
+// TestObserverMidStream: a capture that began after the handshake shows
+// only encrypted records; that is TLS with nothing known about it.
+func TestObserverMidStream(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		stream string
+		tls    bool
+	}{
+		{"application data", "\x17\x03\x03\x00\x20" + strings.Repeat("\xaa", 32), true},
+		{"alert", "\x15\x03\x03\x00\x1a" + strings.Repeat("\xaa", 26), true},
+		{"certificate message", "\x16\x03\x01\x00\x05\x0b\x00\x00\x01\x00", true},
+		{"ccs of wrong length", "\x14\x03\x03\x00\x05xxxxx", false},
+		{"record version 3.9", "\x17\x03\x09\x00\x05xxxxx", false},
+	} {
+		o := NewObserver()
+		done := o.Data(1, []byte(tt.stream))
+		h := o.Handshake()
+		if h.IsTLS != tt.tls {
+			t.Errorf("%s: IsTLS %v, want %v", tt.name, h.IsTLS, tt.tls)
+		}
+		if tt.tls && (!done || h.Status != CertIncomplete || !h.Incomplete || h.ClientDir != -1 || !contains(h.Anomalies, "handshake-not-captured")) {
+			t.Errorf("%s: done %v %+v", tt.name, done, summarize(h))
+		}
+	}
+}
+
+func contains(l []string, s string) bool {
+	for _, v := range l {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }

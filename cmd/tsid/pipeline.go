@@ -223,8 +223,16 @@ func (c *connStream) finish() {
 // record turns a finished handshake into a Record.
 func (an *analysis) record(fr *fileRun, info *pcaps.ConnInfo, hs *tlsparse.Handshake, tcpAnomalies []string) *Record {
 	client, server := info.A, info.B
-	if hs.ClientDir == 1 {
+	switch {
+	case hs.ClientDir == 1:
 		client, server = info.B, info.A
+	case hs.ClientDir < 0 && !info.SYN:
+		// No hello and no SYN (the capture began mid-connection): the
+		// side on a well-known port is most likely the server.
+		if info.A.Port() < 1024 && info.B.Port() >= 1024 {
+			client, server = info.B, info.A
+		}
+		tcpAnomalies = append(tcpAnomalies, "client-side-guessed")
 	}
 	r := &Record{
 		File:       fr.name,
