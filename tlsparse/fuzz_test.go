@@ -5,10 +5,15 @@ import (
 	"testing"
 )
 
-// seedMessages adds the real handshake messages of both sides.
+// seedMessages adds the real handshake messages of both sides, from
+// in-test handshakes and from the shipped sample captures.
 func seedMessages(f *testing.F, typ uint8) {
 	c := realHandshakes(f)
-	for _, ch := range [][]chunk{c.tls12SNI, c.tls12NoSNI, c.tls13, c.resumed12, c.hrr} {
+	all := [][]chunk{c.tls12SNI, c.tls12NoSNI, c.tls13, c.resumed12, c.hrr}
+	for _, sc := range sampleConns(f) {
+		all = append(all, sc.chunks)
+	}
+	for _, ch := range all {
 		for dir := range 2 {
 			for _, m := range handshakeMessages(f, stream(ch, dir)) {
 				if m[0] == typ {
@@ -72,10 +77,19 @@ func FuzzCertificateMsg(f *testing.F) {
 }
 
 func FuzzCertificate(f *testing.F) {
-	for _, m := range handshakeMessages(f, stream(realHandshakes(f).tls12SNI, 1)) {
-		if cm, err := ParseCertificateMsg(m, false); err == nil {
-			for _, c := range cm.Certs {
-				f.Add(c)
+	streams := [][]byte{stream(realHandshakes(f).tls12SNI, 1)}
+	for _, sc := range sampleConns(f) {
+		streams = append(streams, stream(sc.chunks, 0), stream(sc.chunks, 1))
+	}
+	for _, s := range streams {
+		for _, m := range handshakeMessages(f, s) {
+			if m[0] != TypeCertificate {
+				continue
+			}
+			if cm, err := ParseCertificateMsg(m, false); err == nil {
+				for _, c := range cm.Certs {
+					f.Add(c)
+				}
 			}
 		}
 	}
@@ -94,17 +108,10 @@ func FuzzCertificate(f *testing.F) {
 func FuzzObserver(f *testing.F) {
 	c := realHandshakes(f)
 	for _, ch := range [][]chunk{c.tls12SNI, c.tls12NoSNI, c.tls13, c.resumed12, c.hrr} {
-		// Encode the conversation as: dir byte, 2-byte length, bytes.
-		var b []byte
-		for _, k := range ch {
-			for d := k.data; len(d) > 0; {
-				n := min(len(d), 0xffff)
-				b = append(b, byte(k.dir), byte(n>>8), byte(n))
-				b = append(b, d[:n]...)
-				d = d[n:]
-			}
-		}
-		f.Add(b)
+		f.Add(encodeConversation(ch))
+	}
+	for _, sc := range sampleConns(f) {
+		f.Add(encodeConversation(sc.chunks))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		run := func(split int) summary {

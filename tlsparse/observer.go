@@ -137,6 +137,9 @@ func (o *Observer) Data(dir int, b []byte) (done bool) {
 		// Bytes of this call beyond the head that were not needed.
 		used := n
 		if r == roleNotTLS && !o.hs.IsTLS {
+			if d.headN < RecordHeaderLen && o.couldBeMidStream(dir) {
+				return false // wait for a whole record header
+			}
 			if o.midStream(dir) {
 				return o.done()
 			}
@@ -863,6 +866,14 @@ func (o *Observer) afterPreamble(dir int, rest []byte, skipped int) {
 	d.pre, d.headN, d.carryN, d.role = false, 0, 0, roleUnknown
 	o.anomaly("tls-after-plaintext:" + strconv.Itoa(skipped))
 	o.Data(dir, rest)
+}
+
+// couldBeMidStream reports whether the first bytes of dir, fewer than a
+// record header, may still begin a record midStream accepts.
+func (o *Observer) couldBeMidStream(dir int) bool {
+	h := o.d[dir].head[:o.d[dir].headN]
+	return !o.d[1-dir].pre && h[0] >= RecordChangeCipherSpec && h[0] <= RecordApplicationData &&
+		(len(h) < 2 || h[1] == 3) && (len(h) < 3 || h[2] <= 4)
 }
 
 // midStream recognises a connection whose handshake happened before the
