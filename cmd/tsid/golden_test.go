@@ -85,3 +85,26 @@ func TestGolden(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEExample keeps the README's first example honest: its output
+// must be what the command prints.
+func TestREADMEExample(t *testing.T) {
+	repoRoot(t)
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cmd = "$ go run ./cmd/tsid analyze testdata/samples/field-case.pcap\n"
+	_, after, ok := strings.Cut(string(b), cmd)
+	if !ok {
+		t.Fatalf("README.md lacks the example %q", cmd)
+	}
+	want, _, _ := strings.Cut(after, "```")
+	var out, errb bytes.Buffer
+	if err := run([]string{"analyze", "testdata/samples/field-case.pcap"}, nil, &out, &errb); err != nil {
+		t.Fatal(err, errb.String())
+	}
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("README example differs from the real output (-README +tsid):\n%s", diff)
+	}
+}

@@ -131,12 +131,16 @@ type tableWriter struct {
 }
 
 const (
-	tableWidth   = 120
-	tableSample  = 200 // rows looked at to size the columns
-	maxNameWidth = 40
+	tableWidth  = 120
+	tableSample = 200 // rows looked at to size the columns
 )
 
-var tableHeader = []string{"First Packet (UTC)", "Initiator IP", "Port", "Responder IP", "Port", "TLS", "SSL Server Name", "URL", "From", "Flags"}
+var tableHeader = []string{"First Packet (UTC)", "Initiator IP:Port", "Responder IP:Port", "TLS", "SSL Server Name", "URL", "From"}
+
+// columnCap is the widest each column gets. Addresses are never cut, and
+// names only when very long: a table that hid "toos" against "tools" would
+// defeat its purpose. Cut names keep both ends; the JSON has them whole.
+var columnCap = []int{19, 47, 47, 3, 40, 48, 4}
 
 func (t *tableWriter) Write(r *Record) error {
 	if t.fixed {
@@ -172,9 +176,8 @@ func (t *tableWriter) cells(r *Record) []string {
 	}
 	return []string{
 		time.Time(r.Time).UTC().Format("2006-01-02 15:04:05"),
-		r.clientA.Addr().String(), strconv.Itoa(int(r.clientA.Port())),
-		r.serverA.Addr().String(), strconv.Itoa(int(r.serverA.Port())),
-		ver, printable(sni), printable(url), src, strings.Join(r.Flags, ","),
+		r.Client, r.Server,
+		ver, printable(sni), printable(url), src,
 	}
 }
 
@@ -185,11 +188,11 @@ func (t *tableWriter) fix() error {
 		t.widths[i] = width(h)
 	}
 	for _, r := range t.pending {
-		for i, c := range t.cells(r)[:len(tableHeader)-1] {
-			t.widths[i] = max(t.widths[i], min(width(c), maxNameWidth))
+		for i, c := range t.cells(r) {
+			t.widths[i] = max(t.widths[i], min(width(c), columnCap[i]))
 		}
 	}
-	if _, err := fmt.Fprintln(t.w, t.join(tableHeader)); err != nil {
+	if _, err := fmt.Fprintln(t.w, t.join(tableHeader, nil)); err != nil {
 		return err
 	}
 	for _, r := range t.pending {
@@ -201,42 +204,45 @@ func (t *tableWriter) fix() error {
 	return nil
 }
 
-// join lays out one line; the flags column wraps onto continuation lines.
-func (t *tableWriter) join(cells []string) string {
+// join lays out one row; the flags follow on an indented line of their
+// own, wrapped at commas, so the row's layout never depends on them.
+func (t *tableWriter) join(cells []string, flags []string) string {
 	var b strings.Builder
-	for i, c := range cells[:len(cells)-1] {
+	for i, c := range cells {
 		c = cut(c, t.widths[i])
 		b.WriteString(c)
 		b.WriteString(strings.Repeat(" ", t.widths[i]-width(c)+2))
 	}
-	indent := b.Len()
-	flags := cells[len(cells)-1]
-	if indent+len(flags) <= tableWidth || indent > tableWidth-30 {
-		b.WriteString(flags)
-		return strings.TrimRight(b.String(), " ")
+	line := strings.TrimRight(b.String(), " ")
+	if len(flags) == 0 {
+		return line
 	}
-	line := indent
-	for i, f := range strings.Split(flags, ",") {
+	const lead = "    flags: "
+	var w strings.Builder
+	w.WriteString(line)
+	w.WriteString("\n" + lead)
+	col := len(lead)
+	for i, f := range flags {
+		f = printable(f)
 		if i > 0 {
-			if line+1+len(f) > tableWidth {
-				b.WriteString(",\n")
-				b.WriteString(strings.Repeat(" ", indent))
-				line = indent
+			if col+2+width(f) > tableWidth {
+				w.WriteString(",\n" + strings.Repeat(" ", len(lead)))
+				col = len(lead)
 			} else {
-				b.WriteString(",")
-				line++
+				w.WriteString(", ")
+				col += 2
 			}
 		}
-		b.WriteString(f)
-		line += len(f)
+		w.WriteString(f)
+		col += width(f)
 	}
-	return b.String()
+	return w.String()
 }
 
 func (t *tableWriter) row(r *Record) error {
 	t.rows++
 	var b strings.Builder
-	b.WriteString(t.join(t.cells(r)))
+	b.WriteString(t.join(t.cells(r), r.Flags))
 	b.WriteByte('\n')
 	if t.all && len(r.Profiles) > 0 {
 		b.WriteString("    profiles:")
