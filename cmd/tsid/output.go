@@ -217,12 +217,16 @@ func (t *tableWriter) join(cells []string, flags []string) string {
 	if len(flags) == 0 {
 		return line
 	}
-	const lead = "    flags: "
+	return line + "\n" + wrapList("    flags: ", flags)
+}
+
+// wrapList prints lead and the items separated by ", ", wrapped within
+// tableWidth under the first item.
+func wrapList(lead string, items []string) string {
 	var w strings.Builder
-	w.WriteString(line)
-	w.WriteString("\n" + lead)
+	w.WriteString(lead)
 	col := len(lead)
-	for i, f := range flags {
+	for i, f := range items {
 		f = printable(f)
 		if i > 0 {
 			if col+2+width(f) > tableWidth {
@@ -245,18 +249,23 @@ func (t *tableWriter) row(r *Record) error {
 	b.WriteString(t.join(t.cells(r), r.Flags))
 	b.WriteByte('\n')
 	if t.all && len(r.Profiles) > 0 {
-		b.WriteString("    profiles:")
+		var picks []string
 		for _, p := range sniid.Profiles() {
 			hp := r.Profiles[p.Name]
 			h := hp.Host
-			if h == "" {
+			switch {
+			case h != "":
+			case hp.Unknown != "":
 				h = "?"
+			default:
+				h = "(none)"
 			}
-			fmt.Fprintf(&b, " %s=%s", p.Name, printable(h))
 			if hp.HostSource != "" {
-				fmt.Fprintf(&b, "(%s)", hp.HostSource)
+				h += " (" + hp.HostSource + ")"
 			}
+			picks = append(picks, p.Name+"="+h)
 		}
+		b.WriteString(wrapList("    profiles: ", picks))
 		b.WriteByte('\n')
 	}
 	if r.HostUnknown != "" {
