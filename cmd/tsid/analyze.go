@@ -111,7 +111,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		out, commit = w, c
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
-	an.out = newWriter(o.format, bw, &o)
+	an.out = newWriter(o.format, bw, &o, an.all)
 	an.diag = stderr
 
 	inputErrs := 0
@@ -122,7 +122,10 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		}
 	}
 	an.sum.errors = inputErrs
-	werr := an.out.Close(&an.sum)
+	werr := an.werr
+	if werr == nil {
+		werr = an.out.Close(&an.sum)
+	}
 	if werr == nil {
 		werr = bw.Flush()
 	}

@@ -248,3 +248,30 @@ func TestVersionAndHelp(t *testing.T) {
 		t.Errorf("--help: %d %q", code, out)
 	}
 }
+
+// failWriter fails after n bytes, like a full disk.
+type failWriter struct{ n int }
+
+func (f *failWriter) Write(p []byte) (int, error) {
+	if len(p) > f.n {
+		return f.n, os.ErrClosed
+	}
+	f.n -= len(p)
+	return len(p), nil
+}
+
+// A write error is reported, not swallowed, even when it happens before
+// the end of the run.
+func TestWriteError(t *testing.T) {
+	repoRoot(t)
+	var errb bytes.Buffer
+	// Enough output to overflow the write buffer long before the end.
+	args := []string{"analyze", "-f", "json", "--explain", "--profile", "all"}
+	for range 20 {
+		args = append(args, "testdata/samples/long-san-reordered.pcap")
+	}
+	err := run(args, nil, &failWriter{n: 10}, &errb)
+	if code := exitCode(err, &errb); code != 2 || !strings.Contains(errb.String(), "writing output") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
+	}
+}

@@ -20,16 +20,17 @@ type recordWriter interface {
 	Close(s *summary) error
 }
 
-func newWriter(format string, w io.Writer, o *analyzeOptions) recordWriter {
+// newWriter makes the writer for format; all says every profile is reported.
+func newWriter(format string, w io.Writer, o *analyzeOptions, all bool) recordWriter {
 	switch format {
 	case "json":
 		e := json.NewEncoder(w)
 		e.SetEscapeHTML(false)
 		return &jsonWriter{enc: e}
 	case "csv":
-		return &csvWriter{w: csv.NewWriter(w), all: o.profile == "all"}
+		return &csvWriter{w: csv.NewWriter(w), all: all}
 	default:
-		return &tableWriter{w: w, explain: o.explain, quiet: o.quiet, all: o.profile == "all"}
+		return &tableWriter{w: w, explain: o.explain, quiet: o.quiet, all: all}
 	}
 }
 
@@ -81,10 +82,10 @@ func (c *csvWriter) Write(r *Record) error {
 		}
 	}
 	j := func(s []string) string { return strings.Join(s, ";") }
-	row := []string{string(mustText(r.Time)), r.File, r.Client, r.Server, r.SNI, r.TLSVersion, r.CertStatus}
+	row := []string{timeText(r.Time), r.File, r.Client, r.Server, r.SNI, r.TLSVersion, r.CertStatus}
 	if ce := r.Cert; ce != nil {
 		row = append(row, ce.Subject, ce.CN, j(ce.OU), j(ce.O), j(ce.SANDNS), j(ce.SANIP), ce.Issuer,
-			string(mustText(ce.NotBefore)), string(mustText(ce.NotAfter)), ce.SHA256, strconv.FormatBool(ce.SelfSigned))
+			timeText(ce.NotBefore), timeText(ce.NotAfter), ce.SHA256, strconv.FormatBool(ce.SelfSigned))
 	} else {
 		row = append(row, "", "", "", "", "", "", "", "", "", "", "")
 	}
@@ -109,8 +110,8 @@ func (c *csvWriter) Close(*summary) error {
 	return c.w.Error()
 }
 
-// mustText is a jsonTime without its quotes.
-func mustText(t jsonTime) string {
+// timeText is a jsonTime without its quotes.
+func timeText(t jsonTime) string {
 	if time.Time(t).IsZero() {
 		return ""
 	}
@@ -127,7 +128,6 @@ type tableWriter struct {
 	pending []*Record
 	widths  []int
 	fixed   bool
-	rows    int
 }
 
 const (
@@ -244,7 +244,6 @@ func wrapList(lead string, items []string) string {
 }
 
 func (t *tableWriter) row(r *Record) error {
-	t.rows++
 	var b strings.Builder
 	b.WriteString(t.join(t.cells(r), r.Flags))
 	b.WriteByte('\n')

@@ -243,9 +243,6 @@ func (an *analysis) record(fr *fileRun, info *pcaps.ConnInfo, hs *tlsparse.Hands
 		DNSNames:   []string{},
 		ALPN:       []string{},
 		Flags:      []string{},
-		id:         info.ID,
-		clientA:    client,
-		serverA:    server,
 	}
 	if hs.Version != 0 {
 		r.TLSVersion = hs.Version.String()
@@ -281,7 +278,6 @@ func (an *analysis) record(fr *fileRun, info *pcaps.ConnInfo, hs *tlsparse.Hands
 	if len(hs.Chain) > 0 {
 		leaf := hs.Chain[0]
 		r.Cert = certRecord(leaf)
-		r.cn = leaf.CN
 		f.SANDNS = leaf.DNSNames
 		f.SANIP = leaf.IPs
 		f.CNs = leaf.CNs

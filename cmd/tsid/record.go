@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -38,11 +37,6 @@ type Record struct {
 	Chain       []string   `json:"chain,omitempty"` // one line per certificate, leaf first
 	Anomalies   []string   `json:"anomalies,omitempty"`
 	Explain     *Explained `json:"explain,omitempty"`
-
-	id      uint64 // order of first packet within the file
-	clientA netip.AddrPort
-	serverA netip.AddrPort
-	cn      string // leaf CN for the table's explain block
 }
 
 // CertRecord is the leaf certificate's fields.
