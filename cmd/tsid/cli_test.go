@@ -159,6 +159,14 @@ func TestBadInput(t *testing.T) {
 	if n := len(decodeLines(t, out)); n < 1 {
 		t.Errorf("cut file and good file: %d records, want at least the good file's", n)
 	}
+	// Cut inside the server's flight: the handshake is unfinished, which is
+	// "incomplete", never "missing" (a server that sent no certificate).
+	early := write("early.pcap", good[:1500])
+	out, _, _ = runCLI(t, nil, "analyze", "-q", "-f", "json", early)
+	recs := decodeLines(t, out)
+	if len(recs) != 1 || recs[0]["cert_status"] != "incomplete" || !containsAny(recs[0]["flags"].([]any), "incomplete") || recs[0]["host"] != "" {
+		t.Errorf("file cut mid-handshake: %v", recs)
+	}
 	if strings.Contains(errs, "panic") || strings.Contains(errs, "goroutine") {
 		t.Errorf("stderr shows a Go trace: %s", errs)
 	}

@@ -2,8 +2,10 @@ package main
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"strings"
 	"time"
 
@@ -86,6 +88,10 @@ func (an *analysis) file(name string, stdin io.Reader) (err error) {
 		rd, err = pcaps.NewReader("-", stdin)
 	} else {
 		rd, err = pcaps.Open(name)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("%s: %v", name, pe.Err) // "FILE: reason", as for the other errors
 	}
 	if err != nil {
 		return err
@@ -205,14 +211,33 @@ func (c *connStream) Anomaly(dir pcaps.Dir, what string) {
 }
 
 func (c *connStream) End(reason pcaps.EndReason, ts time.Time) {
-	if !c.done {
-		c.finish()
+	if c.done {
+		return
 	}
+	c.done = true
+	hs := c.obs.Handshake()
+	switch reason {
+	case pcaps.EndEOF, pcaps.EndIdle, pcaps.EndEvicted:
+		// The handshake was still undecided when the capture (or tsid's
+		// tracking) let go of the connection: what came next is unknown,
+		// which is not the same as a server that sent no certificate.
+		if hs.IsTLS {
+			hs.Incomplete = true
+			if hs.Status == tlsparse.CertMissing {
+				hs.Status = tlsparse.CertIncomplete
+			}
+			c.anomalies = append(c.anomalies, "handshake-unfinished:"+reason.String())
+		}
+	}
+	c.record(hs)
 }
 
 func (c *connStream) finish() {
 	c.done = true
-	hs := c.obs.Handshake()
+	c.record(c.obs.Handshake())
+}
+
+func (c *connStream) record(hs *tlsparse.Handshake) {
 	if !hs.IsTLS {
 		c.fr.finished(c.info.ID, notTLS)
 		return
