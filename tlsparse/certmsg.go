@@ -25,12 +25,9 @@ type CertificateMsg struct {
 // tls13, the TLS 1.3 form with per-certificate extensions (RFC 8446,
 // Section 4.4.2). Bytes after the message are ignored.
 func ParseCertificateMsg(msg []byte, tls13 bool) (*CertificateMsg, error) {
-	body, err := handshakeBody(msg, TypeCertificate, MaxCertificateMsgLen)
+	body, err := handshakeBody(msg, TypeCertificate, MaxCertificateMsgLen, errCertificateMsg)
 	if err != nil {
-		if err == ErrNeedMore {
-			return nil, err
-		}
-		return nil, errCertificateMsg
+		return nil, err
 	}
 	m := new(CertificateMsg)
 	if !m.unmarshal(body, tls13) {

@@ -59,12 +59,9 @@ type ClientHello struct {
 // ParseClientHello parses a ClientHello handshake message, starting with
 // its 4-byte handshake header. Bytes after the message are ignored.
 func ParseClientHello(msg []byte) (*ClientHello, error) {
-	body, err := handshakeBody(msg, TypeClientHello, MaxHelloLen)
+	body, err := handshakeBody(msg, TypeClientHello, MaxHelloLen, errClientHello)
 	if err != nil {
-		if err == ErrNeedMore {
-			return nil, err
-		}
-		return nil, errClientHello
+		return nil, err
 	}
 	ch := new(ClientHello)
 	if !ch.unmarshal(body) {
@@ -74,14 +71,15 @@ func ParseClientHello(msg []byte) (*ClientHello, error) {
 }
 
 // handshakeBody returns the body of the handshake message at the start of
-// msg, checking its type and cap (RFC 8446, Section 4).
-func handshakeBody(msg []byte, typ uint8, max int) ([]byte, error) {
+// msg, checking its type and cap (RFC 8446, Section 4). A wrong type or an
+// over-long message is the caller's malformed error; a short one ErrNeedMore.
+func handshakeBody(msg []byte, typ uint8, max int, malformed error) ([]byte, error) {
 	if len(msg) < 4 {
 		return nil, ErrNeedMore
 	}
 	n := int(msg[1])<<16 | int(msg[2])<<8 | int(msg[3])
 	if msg[0] != typ || n > max {
-		return nil, errors.New("tlsparse: malformed handshake message")
+		return nil, malformed
 	}
 	if len(msg) < 4+n {
 		return nil, ErrNeedMore

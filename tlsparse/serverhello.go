@@ -33,12 +33,9 @@ type ServerHello struct {
 // ParseServerHello parses a ServerHello handshake message, starting with
 // its 4-byte handshake header. Bytes after the message are ignored.
 func ParseServerHello(msg []byte) (*ServerHello, error) {
-	body, err := handshakeBody(msg, TypeServerHello, MaxHelloLen)
+	body, err := handshakeBody(msg, TypeServerHello, MaxHelloLen, errServerHello)
 	if err != nil {
-		if err == ErrNeedMore {
-			return nil, err
-		}
-		return nil, errServerHello
+		return nil, err
 	}
 	sh := new(ServerHello)
 	if !sh.unmarshal(body) {
