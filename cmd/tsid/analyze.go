@@ -121,7 +121,6 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 			fmt.Fprintf(stderr, "tsid: %v\n", err)
 		}
 	}
-	an.sum.errors = inputErrs
 	werr := an.werr
 	if werr == nil {
 		werr = an.out.Close(&an.sum)

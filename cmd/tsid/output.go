@@ -36,7 +36,7 @@ func newWriter(format string, w io.Writer, o *analyzeOptions, all bool) recordWr
 
 // summary counts what a run saw.
 type summary struct {
-	files, errors              int
+	files                      int
 	packets, tcpConns, evicted uint64
 	tls, noSNI, flagged        int
 }

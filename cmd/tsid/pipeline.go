@@ -359,11 +359,7 @@ func (an *analysis) record(fr *fileRun, info *pcaps.ConnInfo, hs *tlsparse.Hands
 func explain(hs *tlsparse.Handshake, r *Record, as *sniid.Assessment, all bool) *Explained {
 	e := &Explained{Steps: as.Decision.Trace}
 	add := func(field, value string) { e.Candidates = append(e.Candidates, Candidate{field, value}) }
-	if r.SNI != "" {
-		add("sni", r.SNI)
-	} else {
-		add("sni", "")
-	}
+	add("sni", r.SNI) // "" shows as absent
 	for i, n := range r.ServerNames {
 		if i > 0 {
 			add(fmt.Sprintf("server_name[%d] (ignored by the engines)", i), n)
