@@ -277,11 +277,17 @@ func (o *Observer) done() bool {
 	if o.chDone || o.hs.ClientDir < 0 {
 		return true
 	}
-	c := &o.d[o.hs.ClientDir]
-	// A client direction that sent nothing before the decision was not
-	// captured.
-	return c.dead || c.headN == 0
+	// The server's flight is decided but the ClientHello is still to
+	// come: captures merged from two interfaces, or taken on a multi-queue
+	// NIC, can show the server's answer first. Wait for the client's bytes;
+	// if they never come, Handshake says so.
+	return o.d[o.hs.ClientDir].dead
 }
+
+// Decided reports whether the server's side of the handshake is settled:
+// the certificate fields, or why there are none. Data may still be waiting
+// for the client's first bytes.
+func (o *Observer) Decided() bool { return o.decided }
 
 func (o *Observer) anomaly(a string) { o.hs.Anomalies = append(o.hs.Anomalies, a) }
 
@@ -719,6 +725,12 @@ func (o *Observer) Handshake() *Handshake {
 		}
 	}
 	if o.decided {
+		if h.ClientDir >= 0 && !o.chDone && o.d[h.ClientDir].headN == 0 {
+			// The server answered a ClientHello the capture does not have
+			// (one direction only, or cut): its SNI is unknown.
+			h.Incomplete = true
+			h.Anomalies = append(h.Anomalies[:len(h.Anomalies):len(h.Anomalies)], "clienthello-not-captured")
+		}
 		return &h
 	}
 	s := &o.d[1-h.ClientDir]

@@ -108,10 +108,41 @@ func TestObserverServerOnly(t *testing.T) {
 			o.Data(0, k.data)
 		}
 	}
+	if !o.Decided() {
+		t.Error("server flight read, but not Decided")
+	}
 	got := summarize(o.Handshake())
-	want := summary{IsTLS: true, ClientDir: 1, Version: VersionTLS12, Status: CertPresent, ChainCNs: []string{"tools.example.com", "Test Root CA"}}
+	// The certificate is known; the SNI is not, since the ClientHello is
+	// not in the capture.
+	want := summary{IsTLS: true, ClientDir: 1, Version: VersionTLS12, Status: CertPresent, Incomplete: true,
+		ChainCNs: []string{"tools.example.com", "Test Root CA"}, Anomalies: []string{"clienthello-not-captured"}}
 	if diff := cmp.Diff(want, got, ignoreEmpty); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
+	}
+}
+
+// A capture merged from two interfaces can show the server's whole flight
+// before the ClientHello it answers; the SNI must not be lost.
+func TestObserverServerFlightFirst(t *testing.T) {
+	c := realHandshakes(t)
+	o := new(Observer)
+	for _, k := range c.tls12SNI {
+		if k.dir == 1 && o.Data(1, k.data) {
+			t.Fatal("done before the client's first bytes")
+		}
+	}
+	done := false
+	for _, k := range c.tls12SNI {
+		if k.dir == 0 && !done {
+			done = o.Data(0, k.data)
+		}
+	}
+	if !done {
+		t.Error("not done after both flights")
+	}
+	got := summarize(o.Handshake())
+	if got.SNI != "tools.example.com" || got.Status != CertPresent || got.Incomplete || len(got.Anomalies) > 0 {
+		t.Errorf("got %+v", got)
 	}
 }
 

@@ -221,7 +221,7 @@ func (c *connStream) End(reason pcaps.EndReason, ts time.Time) {
 		// The handshake was still undecided when the capture (or tsid's
 		// tracking) let go of the connection: what came next is unknown,
 		// which is not the same as a server that sent no certificate.
-		if hs.IsTLS {
+		if hs.IsTLS && !c.obs.Decided() {
 			hs.Incomplete = true
 			if hs.Status == tlsparse.CertMissing {
 				hs.Status = tlsparse.CertIncomplete
