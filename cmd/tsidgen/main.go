@@ -7,6 +7,7 @@
 // handshakes (see package pcaps/synth).
 //
 //	go run ./cmd/tsidgen samples -dir testdata/samples
+//	go run ./cmd/tsidgen traffic -shape bulk -size 1G -o bulk.pcap
 package main
 
 import (
@@ -25,22 +26,36 @@ func main() {
 }
 
 const usage = `usage: tsidgen samples [-dir DIR]
+       tsidgen traffic -shape bulk|handshakes -o FILE [-size N] [-conns N] [-seed N]
 
-Writes the sample captures (see testdata/samples/README.md) to DIR.
+samples writes the sample captures (see testdata/samples/README.md) to DIR.
+traffic writes a large benchmark capture of interleaved connections that
+replay real crypto/tls handshakes (see the README, "Speed and memory").
 `
 
 // run is main without the process: args exclude the program name.
 func run(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "samples" {
+	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
-		return errors.New("unknown or missing command")
+		return errors.New("missing command")
 	}
+	switch args[0] {
+	case "samples":
+		return runSamples(args[1:], stdout, stderr)
+	case "traffic":
+		return runTraffic(args[1:], stdout, stderr)
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func runSamples(args []string, stdout, stderr io.Writer) error {
 	// The standard flag package, not pflag: the documented command line
 	// uses the single-dash "-dir" form.
 	fs := flag.NewFlagSet("tsidgen samples", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	dir := fs.String("dir", "testdata/samples", "output directory")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {

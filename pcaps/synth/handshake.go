@@ -60,11 +60,7 @@ func Handshake(cfg Config) (Conversation, error) {
 	}
 	req, resp := cfg.Request, cfg.Response
 	if req == nil {
-		host := cfg.ServerName
-		if host == "" {
-			host = cfg.Server.Addr().String()
-		}
-		req = []byte("GET / HTTP/1.1\r\nHost: " + host + "\r\nUser-Agent: tsidgen/1\r\nAccept: */*\r\n\r\n")
+		req = defaultRequest(cfg.ServerName, cfg.Server.Addr())
 	}
 	if resp == nil {
 		resp = []byte("HTTP/1.1 204 No Content\r\nServer: tsidgen\r\nConnection: close\r\n\r\n")

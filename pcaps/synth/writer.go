@@ -104,6 +104,8 @@ type Writer struct {
 	now  time.Time
 	buf  gopacket.SerializeBuffer
 	ipID [2]uint16
+	// packets counts the packets written.
+	packets int64
 }
 
 // NewWriter writes the file header to w and returns a Writer. Call Flush
@@ -262,31 +264,45 @@ func (w *Writer) WriteConversation(c *Conversation, t TCP) error {
 	mss := t.mss(c.Client.Addr().Is6())
 	ends := [2]netip.AddrPort{c.Client, c.Server}
 	for _, s := range segments(c, t) {
-		tcp := &layers.TCP{
-			SrcPort: layers.TCPPort(ends[s.dir].Port()),
-			DstPort: layers.TCPPort(ends[s.dir.Peer()].Port()),
-			Seq:     s.seq,
-			Ack:     s.ack,
-			FIN:     s.flags&flagFIN != 0,
-			SYN:     s.flags&flagSYN != 0,
-			RST:     s.flags&flagRST != 0,
-			PSH:     s.flags&flagPSH != 0,
-			ACK:     s.flags&flagACK != 0,
-			Window:  window,
-		}
-		if tcp.SYN {
-			// RFC 9293, Section 3.7.1: MSS is announced in the SYN.
-			tcp.Options = []layers.TCPOption{
-				{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: []byte{byte(mss >> 8), byte(mss)}},
-				{OptionType: layers.TCPOptionKindSACKPermitted, OptionLength: 2},
-			}
-		}
-		err := w.writeIP(s.dir, ends[s.dir].Addr(), ends[s.dir.Peer()].Addr(), layers.IPProtocolTCP, tcp, gopacket.Payload(s.payload), t.VLANs)
-		if err != nil {
+		if err := w.writeSegment(ends, s, window, mss, t.VLANs); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// writeSegment encodes one TCP segment between ends (client first).
+func (w *Writer) writeSegment(ends [2]netip.AddrPort, s segment, window uint16, mss int, vlans []uint16) error {
+	tcp := &layers.TCP{
+		SrcPort: layers.TCPPort(ends[s.dir].Port()),
+		DstPort: layers.TCPPort(ends[s.dir.Peer()].Port()),
+		Seq:     s.seq,
+		Ack:     s.ack,
+		FIN:     s.flags&flagFIN != 0,
+		SYN:     s.flags&flagSYN != 0,
+		RST:     s.flags&flagRST != 0,
+		PSH:     s.flags&flagPSH != 0,
+		ACK:     s.flags&flagACK != 0,
+		Window:  window,
+	}
+	if tcp.SYN {
+		// RFC 9293, Section 3.7.1: MSS is announced in the SYN.
+		tcp.Options = []layers.TCPOption{
+			{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: []byte{byte(mss >> 8), byte(mss)}},
+			{OptionType: layers.TCPOptionKindSACKPermitted, OptionLength: 2},
+		}
+	}
+	return w.writeIP(s.dir, ends[s.dir].Addr(), ends[s.dir.Peer()].Addr(), layers.IPProtocolTCP, tcp, gopacket.Payload(s.payload), vlans)
+}
+
+// WriteUDP writes one UDP datagram from src to dst; dir says which side
+// of the capture host sent it (Client = the capture host).
+func (w *Writer) WriteUDP(dir Dir, src, dst netip.AddrPort, payload []byte) error {
+	if src.Addr().Is4() != dst.Addr().Is4() {
+		return errors.New("synth: UDP between different IP versions")
+	}
+	u := &layers.UDP{SrcPort: layers.UDPPort(src.Port()), DstPort: layers.UDPPort(dst.Port())}
+	return w.writeIP(dir, src.Addr(), dst.Addr(), layers.IPProtocolUDP, u, gopacket.Payload(payload), nil)
 }
 
 // transport is a TCP or UDP layer that needs the IP header for its checksum.
@@ -362,6 +378,7 @@ func (w *Writer) writeIP(dir Dir, src, dst netip.Addr, proto layers.IPProtocol, 
 	data := w.buf.Bytes()
 	ci := gopacket.CaptureInfo{Timestamp: w.now, CaptureLength: len(data), Length: len(data)}
 	w.now = w.now.Add(w.opts.Step)
+	w.packets++
 	if w.ng != nil {
 		return w.ng.WritePacket(ci, data)
 	}
