@@ -39,7 +39,7 @@ type DNSPacket struct {
 // Decode reads a capture written by a Writer back into TCP flows and DNS
 // messages. It is strict: a bad IP or TCP checksum, a segment outside the
 // sequence space set by the SYNs, or two different bytes for one
-// sequence number is an error. It exists to check generated captures; tsid
+// sequence number is an error; UDP other than DNS (port 53) is skipped. It exists to check generated captures; tsid
 // itself reads captures with package pcaps.
 func Decode(r io.Reader) ([]*Flow, []DNSPacket, error) {
 	// pcapgo allocates what length fields claim before reading; read the
@@ -123,6 +123,9 @@ func Decode(r io.Reader) ([]*Flow, []DNSPacket, error) {
 		}
 		switch t := tl.(type) {
 		case *layers.UDP:
+			if t.SrcPort != 53 && t.DstPort != 53 {
+				continue // other UDP (WriteUDP): checked for its checksum only
+			}
 			d, ok := p.Layer(layers.LayerTypeDNS).(*layers.DNS)
 			if !ok {
 				return nil, nil, fmt.Errorf("synth: packet %d: UDP without DNS", n)

@@ -85,7 +85,8 @@ type TrafficStats struct {
 type poolEntry struct {
 	conv     Conversation
 	server   netip.Addr
-	name     string // the server's DNS name (for the lookup)
+	name     string   // the server's DNS name (for the lookup)
+	chain    [][]byte // the certificates the server sends
 	hsBytes  int64
 	allBytes int64
 }
@@ -104,21 +105,7 @@ func WriteTraffic(w io.Writer, cfg TrafficConfig) (TrafficStats, error) {
 	if cfg.Bytes <= 0 && cfg.Conns <= 0 {
 		return st, errors.New("synth: TrafficConfig needs Bytes or Conns")
 	}
-	if cfg.Pool <= 0 {
-		cfg.Pool = 64
-	}
-	if cfg.Servers <= 0 {
-		cfg.Servers = 16
-	}
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 64
-	}
-	if cfg.Gap <= 0 {
-		cfg.Gap = 20 * time.Microsecond
-	}
-	if cfg.Start.IsZero() {
-		cfg.Start = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	}
+	cfg = cfg.withDefaults()
 	pool, err := trafficPool(cfg)
 	if err != nil {
 		return st, err
@@ -249,6 +236,25 @@ func WriteTraffic(w io.Writer, cfg TrafficConfig) (TrafficStats, error) {
 	return st, wr.Flush()
 }
 
+func (cfg TrafficConfig) withDefaults() TrafficConfig {
+	if cfg.Pool <= 0 {
+		cfg.Pool = 64
+	}
+	if cfg.Servers <= 0 {
+		cfg.Servers = 16
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = 64
+	}
+	if cfg.Gap <= 0 {
+		cfg.Gap = 20 * time.Microsecond
+	}
+	if cfg.Start.IsZero() {
+		cfg.Start = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	}
+	return cfg
+}
+
 // newFlow lays out conv as segments with fresh sequence numbers and some
 // reordering and retransmission.
 func newFlow(conv *Conversation, r *rand.Rand, cfg TrafficConfig) *flow {
@@ -290,6 +296,7 @@ func noiseConversation(r *rand.Rand) Conversation {
 // TLS 1.2 and 1.3, with and without SNI, resumed sessions, and chains of
 // 2 to 4 certificates of 1 to 8 KB in all.
 func trafficPool(cfg TrafficConfig) ([]poolEntry, error) {
+	cfg = cfg.withDefaults()
 	r := rand.New(rand.NewPCG(cfg.Seed, 0x706f6f6c))
 	clock := cfg.Start
 	root, err := NewIdentity(CertSpec{
@@ -392,7 +399,7 @@ func trafficPool(cfg TrafficConfig) ([]poolEntry, error) {
 			return nil, err
 		}
 		last.sessions, last.srv, last.version, last.sni = sessions, s, version, sni
-		e := poolEntry{conv: conv, server: servers[s].addr, name: servers[s].name}
+		e := poolEntry{conv: conv, server: servers[s].addr, name: servers[s].name, chain: servers[s].id.Chain()}
 		for _, ch := range conv.Chunks {
 			e.allBytes += int64(len(ch.Data))
 		}
