@@ -28,6 +28,10 @@ const (
 	fragTimeout = 30 * time.Second
 	// flushEvery is how much capture time passes between idle checks.
 	flushEvery = time.Second
+	// closedLinger is how long a closed connection's entry stays to absorb
+	// late packets (the last ACK, a retransmitted FIN) before a packet of
+	// the same addresses would start a new connection.
+	closedLinger = 10 * time.Second
 )
 
 // Config tunes an Assembler; zero fields take the defaults.
@@ -59,6 +63,7 @@ type Stats struct {
 	UDP           uint64 // UDP datagrams
 	DNSResponses  uint64 // DNS responses parsed
 	Conns         uint64 // TCP connections started
+	Stray         uint64 // segments without payload of no known connection (ignored)
 	Evicted       uint64 // connections ended because of MaxConns
 	Gaps          uint64 // Gap calls
 	Anomalies     uint64 // Anomaly calls
@@ -100,10 +105,10 @@ type conn struct {
 	key        connKey
 	s          Stream
 	h          [2]half
-	done       bool // Data returned false
-	ended      bool // End was called; the entry only absorbs stray packets
-	last       time.Time
-	prev, next *conn // LRU list, head = most recently active
+	done       bool      // Data returned false
+	ended      bool      // End was called; the entry only absorbs stray packets
+	last       time.Time // last activity; once ended, when it ended
+	prev, next *conn     // LRU list of live connections, head = most recently active
 }
 
 // Assembler decodes packets, reassembles TCP connections into per-direction
@@ -118,6 +123,7 @@ type Assembler struct {
 	stats      Stats
 	conns      map[connKey]*conn
 	head, tail *conn
+	closed     []*conn // ended connections lingering, oldest first
 	nextID     uint64
 	buffered   int
 	now        time.Time
@@ -198,10 +204,17 @@ func (a *Assembler) Flush(now time.Time) {
 	a.lastFlush = now
 	a.dec.defrag.DiscardOlderThan(now.Add(-fragTimeout))
 	for c := a.tail; c != nil && now.Sub(c.last) >= a.cfg.IdleTimeout; c = a.tail {
-		if !c.ended {
-			a.end(c, EndIdle, now)
+		a.end(c, EndIdle, now)
+		a.remove(c)
+	}
+	for len(a.closed) > 0 {
+		c := a.closed[0]
+		if a.conns[c.key] == c && now.Sub(c.last) < closedLinger {
+			break
 		}
 		a.remove(c)
+		a.closed[0] = nil
+		a.closed = a.closed[1:]
 	}
 }
 
@@ -210,9 +223,7 @@ func (a *Assembler) Flush(now time.Time) {
 func (a *Assembler) Close() {
 	var live []*conn
 	for c := a.head; c != nil; c = c.next {
-		if !c.ended {
-			live = append(live, c)
-		}
+		live = append(live, c)
 	}
 	slices.SortFunc(live, func(x, y *conn) int {
 		return cmp.Compare(x.info.ID, y.info.ID)
@@ -220,9 +231,8 @@ func (a *Assembler) Close() {
 	for _, c := range live {
 		a.end(c, EndEOF, a.now)
 	}
-	for a.head != nil {
-		a.remove(a.head)
-	}
+	clear(a.conns)
+	a.closed = nil
 }
 
 func seqLT(a, b uint32) bool { return int32(a-b) < 0 }
@@ -254,10 +264,16 @@ func (a *Assembler) tcp(p *packet, ts time.Time) {
 		}
 	}
 	if c == nil {
+		if !syn && len(p.payload) == 0 && p.missing == 0 {
+			// An ACK, FIN or RST of a connection that ended or was never
+			// seen: nothing to reassemble, so no entry is made for it.
+			a.stats.Stray++
+			return
+		}
 		c = a.newConn(k, src, dst, syn, ack, ts)
 	}
-	a.touch(c, ts)
 	if !c.ended {
+		a.touch(c, ts)
 		a.segment(c, c.dir(src), p, ts)
 	}
 }
@@ -272,12 +288,17 @@ func (c *conn) dir(src netip.AddrPort) Dir {
 }
 
 func (a *Assembler) newConn(k connKey, src, dst netip.AddrPort, syn, ack bool, ts time.Time) *conn {
+	for len(a.conns) >= a.cfg.MaxConns && len(a.closed) > 0 {
+		if old := a.closed[0]; a.conns[old.key] == old {
+			a.remove(old)
+		}
+		a.closed[0] = nil
+		a.closed = a.closed[1:]
+	}
 	for len(a.conns) >= a.cfg.MaxConns && a.tail != nil {
 		old := a.tail
-		if !old.ended {
-			a.stats.Evicted++
-			a.end(old, EndEvicted, ts)
-		}
+		a.stats.Evicted++
+		a.end(old, EndEvicted, ts)
 		a.remove(old)
 	}
 	a.nextID++
@@ -327,8 +348,12 @@ func (a *Assembler) unlink(c *conn) {
 	c.prev, c.next = nil, nil
 }
 
+// remove forgets c; a live c is taken off the LRU list (an ended one is on
+// the closed queue, which drops it lazily).
 func (a *Assembler) remove(c *conn) {
-	a.unlink(c)
+	if !c.ended {
+		a.unlink(c)
+	}
 	if a.conns[c.key] == c {
 		delete(a.conns, c.key)
 	}
@@ -355,6 +380,11 @@ func (a *Assembler) end(c *conn, reason EndReason, ts time.Time) {
 	c.ended = true
 	a.free(c)
 	c.s.End(reason, ts)
+	// The entry lingers on the closed queue without the stream's state.
+	c.s = nil
+	a.unlink(c)
+	c.last = ts
+	a.closed = append(a.closed, c)
 }
 
 func (a *Assembler) segment(c *conn, d Dir, p *packet, ts time.Time) {

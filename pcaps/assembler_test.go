@@ -169,3 +169,36 @@ func TestAssemblerStats(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// A closed connection's entry absorbs late packets for closedLinger, then
+// goes; payload-less packets of no known connection never make an entry.
+func TestClosedLinger(t *testing.T) {
+	late := int(closedLinger/time.Millisecond) + 1000 // ci's unit is the ms
+	closed := hs(c2s(101, 501, "PA", "hi"), c2s(103, 501, "FA", ""), s2c(501, 104, "FA", ""))
+	rs := &recorders{}
+	a := NewAssembler(rs.factory, Config{})
+	pkts := append(closed,
+		c2s(104, 502, "A", ""), // the last ACK: absorbed by the closed entry
+		tseg{from: "10.9.9.9:5", to: "10.9.9.8:6", seq: 1, ack: 1, flags: "A"}, // stray: no entry
+	)
+	for i, s := range pkts {
+		a.Packet(ipTCP(t, s), ci(i, ipTCP(t, s)), LinkRaw)
+	}
+	if n := len(a.conns); n != 1 {
+		t.Fatalf("%d entries after close, want the 1 lingering", n)
+	}
+	// A packet after the linger time moves the clock; the entry is gone.
+	later := c2s(104, 502, "A", "")
+	b := ipTCP(t, later)
+	a.Packet(b, ci(late, b), LinkRaw)
+	if n := len(a.conns); n != 0 {
+		t.Errorf("%d entries %v after close, want none", n, closedLinger)
+	}
+	if st := a.Stats(); st.Conns != 1 || st.Stray != 2 {
+		t.Errorf("Conns %d Stray %d, want 1 and 2", st.Conns, st.Stray)
+	}
+	a.Close()
+	if len(rs.conns) != 1 || rs.conns[0].ended != 1 {
+		t.Errorf("streams %d, want one ended once", len(rs.conns))
+	}
+}
