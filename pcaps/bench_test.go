@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/gopacket/layers"
+
+	"github.com/tsid-project/tsid/pcaps/synth"
 )
 
 func BenchmarkDecodeTCP(b *testing.B) {
@@ -59,6 +61,10 @@ func BenchmarkAssemblerIgnored(b *testing.B) { benchConn(b, discard{stop: true})
 
 func BenchmarkAssemblerPureACK(b *testing.B) {
 	a := NewAssembler(func(*ConnInfo) Stream { return discard{} }, Config{})
+	for _, hs := range handshake {
+		p := ipTCP(b, hs)
+		a.Packet(p, ci(0, p), LinkRaw)
+	}
 	p := ipTCP(b, c2s(101, 501, "A", ""))
 	info := ci(1, p)
 	b.ReportAllocs()
@@ -93,4 +99,51 @@ func BenchmarkReaderNext(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// firstKB reads the first KiB of each direction, as tsid does until a
+// handshake is decided, then lets the connection go.
+type firstKB struct{ n [2]int }
+
+func (f *firstKB) Data(d Dir, b []byte, _ time.Time) bool {
+	f.n[d] += len(b)
+	return f.n[d] < 1024
+}
+func (*firstKB) Gap(Dir, int)             {}
+func (*firstKB) Anomaly(Dir, string)      {}
+func (*firstKB) End(EndReason, time.Time) {}
+
+// BenchmarkReadAndReassemble runs a generated bulk capture (see tsidgen
+// traffic), held in memory, through the Reader and the Assembler. Its
+// allocations are per connection (the Stream, the entry), not per packet.
+func BenchmarkReadAndReassemble(b *testing.B) {
+	var file bytes.Buffer
+	if _, err := synth.WriteTraffic(&file, synth.BulkTraffic(1, 16<<20)); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(file.Len()))
+	b.ReportAllocs()
+	var packets, conns uint64
+	for b.Loop() {
+		r, err := NewReader("bench", bytes.NewReader(file.Bytes()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		a := NewAssembler(func(*ConnInfo) Stream { return new(firstKB) }, Config{})
+		for {
+			data, ci, link, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			a.Packet(data, ci, link)
+		}
+		a.Close()
+		packets += a.Stats().Packets
+		conns += a.Stats().Conns
+	}
+	b.ReportMetric(float64(packets)/b.Elapsed().Seconds(), "packets/s")
+	b.ReportMetric(float64(conns)/float64(b.N), "conns/op")
 }
