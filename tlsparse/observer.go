@@ -3,6 +3,7 @@ package tlsparse
 import (
 	"bytes"
 	"strconv"
+	"sync"
 )
 
 // Handshake is what an Observer learned about one connection.
@@ -48,9 +49,10 @@ type dirState struct {
 	recType uint8
 	recLeft int
 
-	msg      []byte // buffered handshake message (or SSLv2 record); reused
-	msgNeed  int    // full length of the buffered message once known
-	skipLeft int    // body bytes of an unbuffered message still to skip
+	msg      []byte  // buffered handshake message (or SSLv2 record); reused
+	msgBox   *[]byte // msg's holder in msgBuffers, when it came from there
+	msgNeed  int     // full length of the buffered message once known
+	skipLeft int     // body bytes of an unbuffered message still to skip
 
 	alert  [2]byte
 	alertN int
@@ -94,8 +96,10 @@ func NewObserver() *Observer {
 // Reset forgets the connection but keeps the buffers.
 func (o *Observer) Reset() {
 	m0, m1 := o.d[0].msg[:0], o.d[1].msg[:0]
+	b0, b1 := o.d[0].msgBox, o.d[1].msgBox
 	*o = Observer{}
 	o.d[0].msg, o.d[1].msg = m0, m1
+	o.d[0].msgBox, o.d[1].msgBox = b0, b1
 	o.start()
 }
 
@@ -114,6 +118,46 @@ func (o *Observer) Data(dir int, b []byte) (done bool) {
 	if dir != 0 && dir != 1 {
 		return o.done()
 	}
+	if o.data(dir, b) {
+		o.release()
+		return true
+	}
+	return false
+}
+
+// msgBuffers recycles the message buffers of finished Observers: a busy
+// capture has many connections but few handshakes in flight at a time.
+var msgBuffers sync.Pool // of *[]byte
+
+// release gives the message buffers back once nothing more is parsed.
+func (o *Observer) release() {
+	for i := range o.d {
+		d := &o.d[i]
+		if cap(d.msg) == 0 {
+			continue
+		}
+		box := d.msgBox
+		if box == nil {
+			box = new([]byte)
+		}
+		*box = d.msg[:0]
+		msgBuffers.Put(box)
+		d.msg, d.msgBox = nil, nil
+	}
+}
+
+// appendMsg appends p to dir's message buffer, taking a recycled one when
+// it has none.
+func (d *dirState) appendMsg(p []byte) {
+	if d.msg == nil {
+		if box, ok := msgBuffers.Get().(*[]byte); ok {
+			d.msg, d.msgBox = (*box)[:0], box
+		}
+	}
+	d.msg = append(d.msg, p...)
+}
+
+func (o *Observer) data(dir int, b []byte) bool {
 	d := &o.d[dir]
 	if o.done() || d.dead || len(b) == 0 {
 		return o.done()
@@ -519,7 +563,7 @@ func (o *Observer) feedHandshake(dir int, p []byte) {
 		}
 		if len(d.msg) < 4 {
 			n := min(4-len(d.msg), len(p))
-			d.msg = append(d.msg, p[:n]...)
+			d.appendMsg(p[:n])
 			p = p[n:]
 			if len(d.msg) < 4 {
 				return
@@ -540,7 +584,7 @@ func (o *Observer) feedHandshake(dir int, p []byte) {
 			d.msgNeed = 4 + n
 		}
 		n := min(d.msgNeed-len(d.msg), len(p))
-		d.msg = append(d.msg, p[:n]...)
+		d.appendMsg(p[:n])
 		p = p[n:]
 		if len(d.msg) == d.msgNeed {
 			o.message(dir, d.msg[0], d.msg)
@@ -576,7 +620,7 @@ func (o *Observer) feedSSLv2(dir int, b []byte) []byte {
 	}
 	if len(d.msg) < 2 {
 		n := min(2-len(d.msg), len(b))
-		d.msg = append(d.msg, b[:n]...)
+		d.appendMsg(b[:n])
 		b = b[n:]
 		if len(d.msg) < 2 {
 			return b
@@ -584,7 +628,7 @@ func (o *Observer) feedSSLv2(dir int, b []byte) []byte {
 		d.msgNeed = 2 + (int(d.msg[0]&0x7f)<<8 | int(d.msg[1]))
 	}
 	n := min(d.msgNeed-len(d.msg), len(b))
-	d.msg = append(d.msg, b[:n]...)
+	d.appendMsg(b[:n])
 	b = b[n:]
 	if len(d.msg) == d.msgNeed {
 		o.sslv2Hello(d.msg)

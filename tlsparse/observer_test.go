@@ -400,3 +400,22 @@ func contains(l []string, s string) bool {
 	}
 	return false
 }
+
+// A finished Observer's buffers go to the next one; what the first one
+// found must not change when the second reuses them.
+func TestObserverRecycledBuffers(t *testing.T) {
+	c := realHandshakes(t)
+	first := NewObserver()
+	feedChunks(first, c.tls12SNI, false)
+	before := summarize(first.Handshake())
+	for range 3 {
+		next := NewObserver()
+		feedChunks(next, c.tls12NoSNI, false)
+		if got := summarize(next.Handshake()); got.SNI != "" || got.Status != CertPresent {
+			t.Fatalf("second observer: %+v", got)
+		}
+	}
+	if diff := cmp.Diff(before, summarize(first.Handshake()), ignoreEmpty); diff != "" {
+		t.Errorf("first observer changed (-before +after)\n%s", diff)
+	}
+}
