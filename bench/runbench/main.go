@@ -183,9 +183,11 @@ func (m *measurer) file(c config, path string, withBare, withTshark bool) ([]row
 	}
 
 	r := row{file: base, size: st.Size(), tool: "tsid"}
+	var tc tsidCounts
 	err = m.best(&r, c.runs, c.tsid, []string{"analyze", "-f", "json", path}, func(_, errOut []byte) error {
-		p, tls, err := parseTsidSummary(errOut)
-		r.packets, r.tlsConns = p, tls
+		var err error
+		tc, err = parseTsidSummary(errOut)
+		r.packets, r.tlsConns = tc.packets, tc.tls
 		return err
 	})
 	if err != nil {
@@ -195,7 +197,6 @@ func (m *measurer) file(c config, path string, withBare, withTshark bool) ([]row
 		r.note = fmt.Sprintf("tsid counted %d packets, bareread %d", r.packets, packets)
 	}
 	rows = append(rows, r)
-	tsidConns := r.tlsConns
 
 	if withTshark {
 		r := row{file: base, size: st.Size(), tool: "tshark", packets: packets}
@@ -219,8 +220,8 @@ func (m *measurer) file(c config, path string, withBare, withTshark bool) ([]row
 			return nil, fmt.Errorf("tshark output for %s: %v", base, err)
 		}
 		r.wall, r.cpu, r.rssKB, r.tlsConns = mm.wall, mm.cpu, mm.rssKB, ts.conns
-		r.note = fmt.Sprintf("%d ClientHellos (%d with SNI), %d Certificate messages (%d SAN names); tsid: %d TLS connections",
-			ts.hellos, ts.sni, ts.certs, ts.sans, tsidConns)
+		r.note = fmt.Sprintf("%d ClientHellos (%d with SNI), %d Certificate messages (%d SAN names); tsid: %d TLS connections (%d with SNI)",
+			ts.hellos, ts.sni, ts.certs, ts.sans, tc.tls, tc.tls-tc.noSNI)
 		rows = append(rows, r)
 	}
 	return rows, nil
@@ -335,19 +336,22 @@ func parseBareread(out []byte) (packets int64, err error) {
 	return strconv.ParseInt(string(m[1]), 10, 64)
 }
 
-var tsidSummary = regexp.MustCompile(`(?m)^tsid: files \d+, packets (\d+), .*\bTLS connections (\d+)`)
+var tsidSummary = regexp.MustCompile(`(?m)^tsid: files \d+, packets (\d+), .*\bTLS connections (\d+), without SNI (\d+)`)
 
-// parseTsidSummary reads the packet and TLS connection counts from the
-// summary line tsid writes to standard error.
-func parseTsidSummary(errOut []byte) (packets, tls int64, err error) {
+// tsidCounts is what tsid's summary line on standard error says.
+type tsidCounts struct{ packets, tls, noSNI int64 }
+
+func parseTsidSummary(errOut []byte) (tsidCounts, error) {
 	m := tsidSummary.FindAllSubmatch(errOut, -1)
 	if m == nil {
-		return 0, 0, fmt.Errorf("no summary line ('tsid: files N, packets N, ... TLS connections N') on stderr:\n%s", lastLines(errOut, 5))
+		return tsidCounts{}, fmt.Errorf("no summary line ('tsid: files N, packets N, ... TLS connections N, without SNI N') on stderr:\n%s", lastLines(errOut, 5))
 	}
 	last := m[len(m)-1]
-	packets, _ = strconv.ParseInt(string(last[1]), 10, 64)
-	tls, _ = strconv.ParseInt(string(last[2]), 10, 64)
-	return packets, tls, nil
+	var c tsidCounts
+	c.packets, _ = strconv.ParseInt(string(last[1]), 10, 64)
+	c.tls, _ = strconv.ParseInt(string(last[2]), 10, 64)
+	c.noSNI, _ = strconv.ParseInt(string(last[3]), 10, 64)
+	return c, nil
 }
 
 type tsharkCounts struct {

@@ -12,11 +12,11 @@ import (
 func TestParseTsidSummary(t *testing.T) {
 	errOut := []byte("tsid: x.pcap: packet 7: truncated\n" +
 		"tsid: files 1, packets 362905, TCP connections 21001, TLS connections 20000, without SNI 2210, flagged 3, evicted 0\n")
-	p, tls, err := parseTsidSummary(errOut)
-	if err != nil || p != 362905 || tls != 20000 {
-		t.Fatalf("parseTsidSummary = %d, %d, %v; want 362905, 20000, nil", p, tls, err)
+	c, err := parseTsidSummary(errOut)
+	if want := (tsidCounts{362905, 20000, 2210}); err != nil || c != want {
+		t.Fatalf("parseTsidSummary = %+v, %v; want %+v", c, err, want)
 	}
-	if _, _, err := parseTsidSummary([]byte("tsid: x.pcap: no such file\n")); err == nil {
+	if _, err := parseTsidSummary([]byte("tsid: x.pcap: no such file\n")); err == nil {
 		t.Fatal("parseTsidSummary without a summary line: no error")
 	}
 }
