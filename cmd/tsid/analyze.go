@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -23,6 +24,7 @@ type analyzeOptions struct {
 	output      string
 	quiet       bool
 	explain     bool
+	jobs        int
 }
 
 var formats = []string{"table", "json", "csv"}
@@ -37,6 +39,7 @@ func analyzeFlags(o *analyzeOptions) *pflag.FlagSet {
 	fs.BoolVar(&o.explain, "explain", false, "per connection: every candidate name and each step of the profile")
 	fs.StringVarP(&o.output, "output", "o", "", "write the results to FILE (written completely or not at all)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no summary and no warnings on stderr; errors still shown")
+	fs.IntVarP(&o.jobs, "jobs", "j", 0, "analyze up to `N` files at once (default: GOMAXPROCS, the usable CPUs); 1 for one after another")
 	return fs
 }
 
@@ -56,6 +59,10 @@ Flags:
 		fmt.Fprintf(&b, "  %-11s %s\n", p.Name, p.Description)
 	}
 	b.WriteString(`  all         every profile; host/host_source are ftd's, 'profiles' has each
+
+Several files are analyzed in parallel (--jobs); the output is the same as
+one after another: files in the order given, connections in order of their
+first packet.
 
 Examples:
   tsid analyze capture.pcap
@@ -87,6 +94,12 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if !contains(formats, o.format) {
 		return usageErrorf("analyze: --format %q is not one of %s", o.format, strings.Join(formats, ", "))
 	}
+	if o.jobs < 0 {
+		return usageErrorf("analyze: --jobs %d: want 1 or more (0 for GOMAXPROCS)", o.jobs)
+	}
+	if o.jobs == 0 {
+		o.jobs = runtime.GOMAXPROCS(0)
+	}
 	an, err := newAnalysis(&o)
 	if err != nil {
 		return err
@@ -111,19 +124,12 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		out, commit = w, c
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
-	an.out = newWriter(o.format, bw, &o, an.all)
-	an.diag = stderr
+	res := &output{w: newWriter(o.format, bw, &o, an.all), stderr: stderr}
+	an.analyzeFiles(files, stdin, o.jobs, res)
 
-	inputErrs := 0
-	for _, f := range files {
-		if err := an.file(f, stdin); err != nil {
-			inputErrs++
-			fmt.Fprintf(stderr, "tsid: %v\n", err)
-		}
-	}
-	werr := an.werr
+	werr := res.werr
 	if werr == nil {
-		werr = an.out.Close(&an.sum)
+		werr = res.w.Close(&res.sum)
 	}
 	if werr == nil {
 		werr = bw.Flush()
@@ -137,9 +143,9 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		return &exitError{code: 2, msg: "writing output: " + werr.Error()}
 	}
 	if !o.quiet && o.format != "table" {
-		an.sum.print(stderr)
+		res.sum.print(stderr)
 	}
-	if inputErrs > 0 {
+	if res.inputErrs > 0 {
 		return &exitError{code: 2}
 	}
 	return nil

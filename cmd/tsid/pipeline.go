@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/tsid-project/tsid/pcaps"
@@ -15,16 +16,17 @@ import (
 )
 
 // analysis runs captures through reassembly, the TLS observer and the
-// identity model, and hands finished records to the writer in order.
+// identity model, and hands each file's finished records on in order. It is
+// shared by the files analyzed at once: besides the settings it holds only
+// atomic counters, read by the progress display.
 type analysis struct {
 	opts   *analyzeOptions
 	chosen sniid.Profile   // decides host/host_source and the flags
 	others []sniid.Profile // compared against for profiles-disagree
 	all    bool            // --profile all: report every profile
-	out    recordWriter
-	diag   io.Writer
-	sum    summary
-	werr   error // first write error; stops output
+
+	bytesRead atomic.Int64 // capture bytes read so far (compressed, for gzip)
+	tlsFound  atomic.Int64 // TLS connections found so far
 }
 
 func newAnalysis(o *analyzeOptions) (*analysis, error) {
@@ -71,32 +73,35 @@ func trimPkg(err error) string {
 	return s
 }
 
-// file analyzes one capture. Records read before an error are still written.
-func (an *analysis) file(name string, stdin io.Reader) (err error) {
-	an.sum.files++
-	fr := &fileRun{an: an, name: name, ready: map[uint64]*Record{}, next: 1}
+// file analyzes one capture and hands its records, in connection order, to
+// put; it returns the file's counters. It shares nothing with other files
+// but the atomic counters, so several can run at once. Records read before
+// an error are still handed on.
+func (an *analysis) file(name string, stdin io.Reader, put func(*Record)) (sum summary, err error) {
+	sum.files = 1
+	fr := &fileRun{an: an, name: name, ready: map[uint64]*Record{}, next: 1, sum: &sum, put: put}
 	defer func() {
 		// A bug must not cost the user the results of the other files, nor
 		// print a Go trace: report it as one line naming the file.
 		if p := recover(); p != nil {
-			err = fmt.Errorf("%s: internal error, results may be incomplete: %v (please report this with the capture)", name, p)
+			err = internalError(name, p)
 		}
+		defer func() { // the bug may be in what takes the records
+			if p := recover(); p != nil && err == nil {
+				err = internalError(name, p)
+			}
+		}()
 		fr.drain()
 	}()
-	var rd *pcaps.Reader
-	if name == "-" {
-		rd, err = pcaps.NewReader("-", stdin)
-	} else {
-		rd, err = pcaps.Open(name)
-	}
+	rd, closer, err := an.open(name, stdin)
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
-		return fmt.Errorf("%s: %v", name, pe.Err) // "FILE: reason", as for the other errors
+		return sum, fmt.Errorf("%s: %v", name, pe.Err) // "FILE: reason", as for the other errors
 	}
 	if err != nil {
-		return err
+		return sum, err
 	}
-	defer rd.Close()
+	defer closer.Close()
 	fr.asm = pcaps.NewAssembler(fr.newStream, pcaps.Config{})
 	for {
 		data, ci, link, rerr := rd.Next()
@@ -111,10 +116,14 @@ func (an *analysis) file(name string, stdin io.Reader) (err error) {
 	}
 	fr.asm.Close()
 	st := fr.asm.Stats()
-	an.sum.packets += st.Packets
-	an.sum.tcpConns += st.Conns
-	an.sum.evicted += st.Evicted
-	return err
+	sum.packets += st.Packets
+	sum.tcpConns += st.Conns
+	sum.evicted += st.Evicted
+	return sum, err
+}
+
+func internalError(name string, p any) error {
+	return fmt.Errorf("%s: internal error, results may be incomplete: %v (please report this with the capture)", name, p)
 }
 
 // fileRun is the state of one capture being analyzed.
@@ -124,6 +133,8 @@ type fileRun struct {
 	asm   *pcaps.Assembler
 	ready map[uint64]*Record // finished, waiting for earlier connections
 	next  uint64             // the next connection ID to write
+	sum   *summary           // this file's counters
+	put   func(*Record)      // takes the records to write, in order
 }
 
 // notTLS marks a finished connection that produces no record.
@@ -144,7 +155,7 @@ func (fr *fileRun) finished(id uint64, r *Record) {
 		}
 		delete(fr.ready, fr.next)
 		fr.next++
-		fr.an.emit(r)
+		fr.emit(r)
 	}
 }
 
@@ -153,29 +164,28 @@ func (fr *fileRun) drain() {
 	for len(fr.ready) > 0 {
 		if r, ok := fr.ready[fr.next]; ok {
 			delete(fr.ready, fr.next)
-			fr.an.emit(r)
+			fr.emit(r)
 		}
 		fr.next++
 	}
 }
 
-func (an *analysis) emit(r *Record) {
+func (fr *fileRun) emit(r *Record) {
 	if r == notTLS {
 		return
 	}
-	an.sum.tls++
+	fr.an.tlsFound.Add(1)
+	fr.sum.tls++
 	if r.SNI == "" {
-		an.sum.noSNI++
+		fr.sum.noSNI++
 	}
 	if len(r.Flags) > 0 {
-		an.sum.flagged++
+		fr.sum.flagged++
 	}
-	if an.opts.onlyFlagged && len(r.Flags) == 0 {
+	if fr.an.opts.onlyFlagged && len(r.Flags) == 0 {
 		return
 	}
-	if an.werr == nil {
-		an.werr = an.out.Write(r)
-	}
+	fr.put(r)
 }
 
 // connStream feeds one TCP connection to a TLS observer.
