@@ -25,6 +25,7 @@ type analyzeOptions struct {
 	quiet       bool
 	explain     bool
 	jobs        int
+	noProgress  bool
 }
 
 var formats = []string{"table", "json", "csv"}
@@ -40,6 +41,7 @@ func analyzeFlags(o *analyzeOptions) *pflag.FlagSet {
 	fs.StringVarP(&o.output, "output", "o", "", "write the results to FILE (written completely or not at all)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no summary and no warnings on stderr; errors still shown")
 	fs.IntVarP(&o.jobs, "jobs", "j", 0, "analyze up to `N` files at once (default: GOMAXPROCS, the usable CPUs); 1 for one after another")
+	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar (shown on a terminal for large input, see below)")
 	return fs
 }
 
@@ -63,6 +65,11 @@ Flags:
 Several files are analyzed in parallel (--jobs); the output is the same as
 one after another: files in the order given, connections in order of their
 first packet.
+
+Progress: when stderr is a terminal and the input is large (64 MiB or more
+in all, or read from stdin or a pipe), a bar on stderr shows the bytes read
+(compressed bytes for gzip) of the total, the TLS connections found so far
+and the rate. --quiet and --no-progress turn it off.
 
 Examples:
   tsid analyze capture.pcap
@@ -123,9 +130,14 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		}
 		out, commit = w, c
 	}
+	prog := startProgress(an, files, stderr, &o)
+	if prog != nil && o.output == "" && isTerminal(stdout) {
+		out = behindBar{prog, out}
+	}
 	bw := bufio.NewWriterSize(out, 64<<10)
-	res := &output{w: newWriter(o.format, bw, &o, an.all), stderr: stderr}
+	res := &output{w: newWriter(o.format, bw, &o, an.all), stderr: stderr, prog: prog}
 	an.analyzeFiles(files, stdin, o.jobs, res)
+	prog.finish()
 
 	werr := res.werr
 	if werr == nil {

@@ -22,6 +22,7 @@ type output struct {
 	sum       summary
 	inputErrs int
 	stderr    io.Writer
+	prog      *progress // cleared before a line goes to stderr; may be nil
 }
 
 func (o *output) record(r *Record) {
@@ -38,7 +39,7 @@ func (o *output) fileDone(s *summary, errs ...error) {
 	for _, err := range errs {
 		if err != nil {
 			failed = true
-			fmt.Fprintf(o.stderr, "tsid: %v\n", err)
+			o.prog.pause(func() { fmt.Fprintf(o.stderr, "tsid: %v\n", err) })
 		}
 	}
 	if failed {
