@@ -26,8 +26,8 @@ var isTerminal = func(w io.Writer) bool {
 }
 
 // open opens a capture as pcaps.Open does, counting the bytes read from the
-// file (before decompression) for the progress display. pcaps reads in
-// chunks of 64 KiB, so the count costs one atomic add per chunk.
+// file (before decompression) for the progress display. pcaps reads
+// through a large buffer, so the count costs one atomic add per refill.
 func (an *analysis) open(name string, stdin io.Reader) (*pcaps.Reader, io.Closer, error) {
 	var src io.Reader = stdin
 	var c io.Closer = io.NopCloser(nil)
