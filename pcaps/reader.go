@@ -20,6 +20,9 @@ const (
 	MaxRecord = 1 << 20
 	// maxInterfaces caps pcapng interfaces per section.
 	maxInterfaces = 4096
+	// readBuf is the read buffer: large reads, and most records are
+	// handed out from it without a copy.
+	readBuf = 1 << 20
 )
 
 const (
@@ -91,7 +94,7 @@ func Open(name string) (*Reader, error) {
 // format (pcap, pcapng, gzip or not) is detected from the content.
 func NewReader(name string, r io.Reader) (*Reader, error) {
 	rd := &Reader{name: name}
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(r, readBuf)
 	magic, err := br.Peek(2)
 	if len(magic) == 0 {
 		if err == io.EOF {
@@ -104,7 +107,7 @@ func NewReader(name string, r io.Reader) (*Reader, error) {
 		if err != nil {
 			return nil, rd.errf(err, 0, "gzip: %v", err)
 		}
-		br = bufio.NewReaderSize(zr, 64<<10)
+		br = bufio.NewReaderSize(zr, readBuf)
 	}
 	rd.br = br
 	if err := rd.readHeader(); err != nil {
@@ -243,20 +246,20 @@ func (r *Reader) atEOF() bool {
 }
 
 func (r *Reader) nextPcap() (data []byte, ci gopacket.CaptureInfo, link LinkType, err error) {
-	if r.atEOF() {
-		return nil, ci, 0, io.EOF
-	}
 	start := r.off
-	h := r.hdr[:16]
-	if err = r.full(h, start, "a packet record"); err != nil {
-		return nil, ci, 0, err
+	h, err := r.br.Peek(16)
+	if len(h) < 16 {
+		if len(h) == 0 && err == io.EOF {
+			return nil, ci, 0, io.EOF
+		}
+		return nil, ci, 0, r.short(len(h), err, start, "a packet record")
 	}
 	sec, frac := r.order.Uint32(h[0:4]), r.order.Uint32(h[4:8])
 	caplen, origlen := r.order.Uint32(h[8:12]), r.order.Uint32(h[12:16])
 	if caplen > MaxRecord {
 		return nil, ci, 0, r.errf(ErrCorrupt, start, "packet record at byte %d too large (%d bytes)", start, caplen)
 	}
-	if err = r.body(int(caplen), start, "a packet record"); err != nil {
+	if data, err = r.record(16+int(caplen), start, "a packet record"); err != nil {
 		return nil, ci, 0, err
 	}
 	if !r.nano {
@@ -265,7 +268,36 @@ func (r *Reader) nextPcap() (data []byte, ci gopacket.CaptureInfo, link LinkType
 	ci.Timestamp = time.Unix(int64(sec), int64(frac)).UTC()
 	ci.CaptureLength = int(caplen)
 	ci.Length = int(max(origlen, caplen))
-	return r.buf, ci, r.link, nil
+	return data[16:], ci, r.link, nil
+}
+
+// record consumes the next n bytes and returns them: from the read buffer
+// without a copy when it can hold them, else copied into r.buf. They are
+// valid until the next read.
+func (r *Reader) record(n int, start int64, what string) ([]byte, error) {
+	b, err := r.br.Peek(n)
+	if len(b) == n {
+		r.br.Discard(n)
+		r.off += int64(n)
+		return b, nil
+	}
+	if err == bufio.ErrBufferFull {
+		if err := r.body(n, start, what); err != nil {
+			return nil, err
+		}
+		return r.buf, nil
+	}
+	return nil, r.short(len(b), err, start, what)
+}
+
+// short consumes the n bytes before a failed read and reports it.
+func (r *Reader) short(n int, err error, start int64, what string) error {
+	r.br.Discard(n)
+	r.off += int64(n)
+	if err == nil || err == io.EOF || err == io.ErrUnexpectedEOF {
+		return r.errf(ErrTruncated, start, "ends inside %s at byte %d", what, start)
+	}
+	return r.errf(err, r.off, "read error at byte %d: %v", r.off, err)
 }
 
 func (r *Reader) nextPcapng() (data []byte, ci gopacket.CaptureInfo, link LinkType, err error) {
