@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -144,6 +145,7 @@ type spool struct {
 	segs    []segment // in order; only the last one grows
 	inMem   int       // records held in segs
 	tmp     *os.File  // spilled chunks; nil until the first spill
+	removed bool      // tmp's name is already gone
 	end     int64     // bytes written to tmp
 	noSpill bool      // spilling failed: put waits for the output instead
 	done    bool
@@ -215,6 +217,9 @@ func (s *spool) spill(seg *segment) error {
 			return err
 		}
 		s.tmp = f
+		// Where the system allows, the name goes at once and the open file
+		// stays usable, so an interrupted run leaves nothing behind.
+		s.removed = os.Remove(f.Name()) == nil
 	}
 	if _, err := s.tmp.Write(b); err != nil {
 		return err
@@ -222,8 +227,11 @@ func (s *spool) spill(seg *segment) error {
 	s.inMem -= len(seg.recs)
 	*seg = segment{off: s.end, size: len(b), count: len(seg.recs)}
 	s.end += int64(len(b))
+	spilled.Add(1)
 	return nil
 }
+
+var spilled atomic.Int64 // chunks spilled so far, for the tests
 
 // close ends the file with its counters and error; it runs on the worker.
 func (s *spool) close(sum summary, err error) {
@@ -294,11 +302,14 @@ func (s *spool) result() (summary, error) {
 	return s.sum, s.err
 }
 
-// release removes the temporary file; it runs after the file is done.
+// release closes and removes the temporary file; it runs after the file
+// is done.
 func (s *spool) release() {
 	if s.tmp != nil {
 		s.tmp.Close()
-		os.Remove(s.tmp.Name())
+		if !s.removed {
+			os.Remove(s.tmp.Name())
+		}
 		s.tmp = nil
 	}
 }

@@ -123,10 +123,11 @@ func TestJobsSpillWhileWaiting(t *testing.T) {
 	pr, pw := io.Pipe()
 	var out, errb bytes.Buffer
 	done := make(chan error)
+	before := spilled.Load()
 	go func() { done <- run(append(args, "-j", "4"), pr, &out, &errb) }()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		if m, _ := filepath.Glob(filepath.Join(tmp, "tsid-*.spool")); len(m) > 0 {
+		if spilled.Load() > before {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -470,6 +471,9 @@ func TestSpool(t *testing.T) {
 		t.Errorf("result %+v, %v", sum, err)
 	}
 	name := sp.tmp.Name()
+	if _, err := os.Stat(name); !sp.removed && err != nil {
+		t.Errorf("temporary file %s: %v", name, err)
+	}
 	sp.release()
 	if _, err := os.Stat(name); !os.IsNotExist(err) {
 		t.Errorf("temporary file %s left behind: %v", name, err)
