@@ -1,6 +1,7 @@
 package pcaps
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"io"
@@ -92,7 +93,7 @@ func BenchmarkReaderNext(b *testing.B) {
 		if err == io.EOF {
 			// Start over without a new Reader: skip the file header again.
 			br.Seek(24, io.SeekStart)
-			r.br.Reset(br)
+			r.br.(*bufio.Reader).Reset(br)
 			continue
 		}
 		if err != nil {

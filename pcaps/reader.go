@@ -57,8 +57,9 @@ type ngInterface struct {
 type Reader struct {
 	name   string
 	closer io.Closer
-	br     *bufio.Reader
-	off    int64 // bytes consumed from the decompressed file
+	br     source
+	stop   []*blockReader // read-ahead goroutines to stop on Close
+	off    int64          // bytes consumed from the decompressed file
 	format format
 
 	order binary.ByteOrder
@@ -72,16 +73,25 @@ type Reader struct {
 	buf []byte // reused for each record; returned data aliases it
 }
 
-// Open opens a capture file by path; "-" reads standard input.
+// source is where the Reader takes bytes from: a bufio.Reader or a
+// blockReader.
+type source interface {
+	io.Reader
+	Peek(n int) ([]byte, error)
+	Discard(n int) (int, error)
+}
+
+// Open opens a capture file by path, "-" being standard input, and reads
+// it ahead (see NewReadAhead). Close the Reader when done.
 func Open(name string) (*Reader, error) {
 	if name == "-" {
-		return NewReader(name, os.Stdin)
+		return NewReadAhead(name, os.Stdin)
 	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	r, err := NewReader(name, f)
+	r, err := NewReadAhead(name, f)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -94,8 +104,32 @@ func Open(name string) (*Reader, error) {
 // format (pcap, pcapng, gzip or not) is detected from the content.
 func NewReader(name string, r io.Reader) (*Reader, error) {
 	rd := &Reader{name: name}
-	br := bufio.NewReaderSize(r, readBuf)
-	magic, err := br.Peek(2)
+	return rd.init(bufio.NewReaderSize(r, readBuf), func(r io.Reader) source {
+		return bufio.NewReaderSize(r, readBuf)
+	})
+}
+
+// NewReadAhead is NewReader with r read (and decompressed) in another
+// goroutine while packets are parsed: faster on a machine with a core to
+// spare. Close the Reader to stop the goroutine.
+func NewReadAhead(name string, r io.Reader) (*Reader, error) {
+	rd := &Reader{name: name}
+	wrap := func(r io.Reader) source {
+		br := newBlockReader(r)
+		rd.stop = append(rd.stop, br)
+		return br
+	}
+	rd2, err := rd.init(wrap(r), wrap)
+	if err != nil {
+		rd.Close()
+	}
+	return rd2, err
+}
+
+// init detects gzip on src, wrapping the decompressed stream with wrap,
+// and reads the file header.
+func (rd *Reader) init(src source, wrap func(io.Reader) source) (*Reader, error) {
+	magic, err := src.Peek(2)
 	if len(magic) == 0 {
 		if err == io.EOF {
 			return nil, rd.errf(ErrEmpty, 0, "empty file")
@@ -103,21 +137,25 @@ func NewReader(name string, r io.Reader) (*Reader, error) {
 		return nil, rd.errf(err, 0, "read: %v", err)
 	}
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+		zr, err := gzip.NewReader(src)
 		if err != nil {
 			return nil, rd.errf(err, 0, "gzip: %v", err)
 		}
-		br = bufio.NewReaderSize(zr, readBuf)
+		src = wrap(zr)
 	}
-	rd.br = br
+	rd.br = src
 	if err := rd.readHeader(); err != nil {
 		return nil, err
 	}
 	return rd, nil
 }
 
-// Close closes the file opened by Open; it does nothing for NewReader.
+// Close stops reading ahead and closes the file opened by Open.
 func (r *Reader) Close() error {
+	for _, br := range r.stop {
+		br.Close()
+	}
+	r.stop = nil
 	if r.closer != nil {
 		c := r.closer
 		r.closer = nil
