@@ -71,6 +71,28 @@ type Stats struct {
 
 type connKey struct{ lo, hi netip.AddrPort }
 
+// recentSize slots remember connections by their ports: a lookup there
+// costs a fraction of one in the map (whose key is 64 bytes to hash),
+// and most packets belong to one of a few hundred busy connections.
+const recentSize = 1024
+
+func (k *connKey) recentSlot() int {
+	return int(uint32(k.lo.Port())*0x9e3779b1^uint32(k.hi.Port())) & (recentSize - 1)
+}
+
+// lookup finds the connection with key k.
+func (a *Assembler) lookup(k *connKey) *conn {
+	slot := &a.recent[k.recentSlot()]
+	if c := *slot; c != nil && c.key == *k {
+		return c
+	}
+	c := a.conns[*k]
+	if c != nil {
+		*slot = c
+	}
+	return c
+}
+
 func makeKey(a, b netip.AddrPort) connKey {
 	if a.Compare(b) > 0 {
 		a, b = b, a
@@ -122,6 +144,7 @@ type Assembler struct {
 	dec        decoder
 	stats      Stats
 	conns      map[connKey]*conn
+	recent     [recentSize]*conn // a cache in front of conns, by recentSlot
 	head, tail *conn
 	closed     []*conn // ended connections lingering, oldest first
 	nextID     uint64
@@ -232,6 +255,7 @@ func (a *Assembler) Close() {
 		a.end(c, EndEOF, a.now)
 	}
 	clear(a.conns)
+	clear(a.recent[:])
 	a.closed = nil
 }
 
@@ -243,7 +267,7 @@ func (a *Assembler) tcp(p *packet, ts time.Time) {
 	dst := netip.AddrPortFrom(p.dst, p.dport)
 	k := makeKey(src, dst)
 	syn, ack := p.flags&flagSYN != 0, p.flags&flagACK != 0
-	c := a.conns[k]
+	c := a.lookup(&k)
 	if c != nil && syn {
 		var reuse bool
 		switch {
@@ -356,6 +380,9 @@ func (a *Assembler) remove(c *conn) {
 	}
 	if a.conns[c.key] == c {
 		delete(a.conns, c.key)
+	}
+	if slot := &a.recent[c.key.recentSlot()]; *slot == c {
+		*slot = nil
 	}
 	a.free(c)
 }
