@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -27,6 +28,9 @@ type analyzeOptions struct {
 	jobs        int
 	noProgress  bool
 }
+
+// memoryPerFile is the soft memory limit per file analyzed at once.
+const memoryPerFile = 64 << 20
 
 var formats = []string{"table", "json", "csv"}
 
@@ -106,6 +110,13 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	}
 	if o.jobs == 0 {
 		o.jobs = runtime.GOMAXPROCS(0)
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// tsid's live data is small (connections in flight, records
+		// waiting for their turn) but a busy capture makes garbage fast:
+		// a soft limit per file in flight keeps the heap near the live
+		// data. GOMEMLIMIT, when set, wins.
+		debug.SetMemoryLimit(int64(max(1, min(o.jobs, len(files)))) * memoryPerFile)
 	}
 	an, err := newAnalysis(&o)
 	if err != nil {

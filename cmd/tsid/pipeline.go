@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/netip"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -91,6 +93,11 @@ func (an *analysis) file(name string, stdin io.Reader, put func(*Record)) (sum s
 				err = internalError(name, p)
 			}
 		}()
+		if fr.stage != nil {
+			if p := fr.stage.close(); p != nil && err == nil {
+				err = internalError(name, p)
+			}
+		}
 		fr.drain()
 	}()
 	rd, closer, err := an.open(name, stdin)
@@ -103,7 +110,8 @@ func (an *analysis) file(name string, stdin io.Reader, put func(*Record)) (sum s
 	}
 	defer closer.Close()
 	fr.asm = pcaps.NewAssembler(fr.newStream, pcaps.Config{})
-	for {
+	fr.stage = newRecordStage(fr.build)
+	for !fr.broken {
 		data, ci, link, rerr := rd.Next()
 		if rerr == io.EOF {
 			break
@@ -115,6 +123,9 @@ func (an *analysis) file(name string, stdin io.Reader, put func(*Record)) (sum s
 		fr.asm.Packet(data, ci, link)
 	}
 	fr.asm.Close()
+	if p := fr.stage.close(); p != nil && err == nil {
+		err = internalError(name, p)
+	}
 	st := fr.asm.Stats()
 	sum.packets += st.Packets
 	sum.tcpConns += st.Conns
@@ -135,7 +146,20 @@ type fileRun struct {
 	next  uint64             // the next connection ID to write
 	sum   *summary           // this file's counters
 	put   func(*Record)      // takes the records to write, in order
+
+	stage  *recordStage // builds and emits the records
+	broken bool         // the stage failed; stop reading
+
+	// Used by the record stage only.
+	late  map[uint64]bool // connections passed over while undecided
+	certs map[*tlsparse.Certificate]*certView
 }
+
+// maxWaiting bounds the finished records held back behind one undecided
+// connection (a SYN never answered, a ClientHello never answered): past
+// it, that connection gives up its place and its record comes when it is
+// decided. Output then stays in order of first packet except for it.
+const maxWaiting = 10_000
 
 // notTLS marks a finished connection that produces no record.
 var notTLS = &Record{}
@@ -147,7 +171,22 @@ func (fr *fileRun) newStream(c *pcaps.ConnInfo) pcaps.Stream {
 // finished records r (or notTLS) for connection id and writes every record
 // whose predecessors are all finished, so output follows first-packet order.
 func (fr *fileRun) finished(id uint64, r *Record) {
+	if fr.late[id] {
+		delete(fr.late, id)
+		fr.emit(r)
+		return
+	}
 	fr.ready[id] = r
+	for len(fr.ready) > maxWaiting {
+		if _, ok := fr.ready[fr.next]; ok {
+			break
+		}
+		if fr.late == nil {
+			fr.late = map[uint64]bool{}
+		}
+		fr.late[fr.next] = true
+		fr.next++
+	}
 	for {
 		r, ok := fr.ready[fr.next]
 		if !ok {
@@ -247,26 +286,54 @@ func (c *connStream) finish() {
 	c.record(c.obs.Handshake())
 }
 
+// record hands the finished connection to the record stage, with what
+// only the packet side knows: which side is the client, and the DNS
+// answers seen before it.
 func (c *connStream) record(hs *tlsparse.Handshake) {
-	if !hs.IsTLS {
-		c.fr.finished(c.info.ID, notTLS)
-		return
+	j := job{id: c.info.ID, info: *c.info}
+	if hs.IsTLS {
+		j.hs, j.anomalies = hs, c.anomalies
+		client, server := c.endpoints(hs)
+		if dns := c.fr.asm.DNS; dns != nil && client.IsValid() {
+			j.dns = dns.Names(client.Addr(), server.Addr(), c.info.First)
+		}
 	}
-	c.fr.finished(c.info.ID, c.fr.an.record(c.fr, c.info, hs, c.anomalies))
+	if !c.fr.stage.add(j) {
+		c.fr.broken = true
+	}
 }
 
-// record turns a finished handshake into a Record.
-func (an *analysis) record(fr *fileRun, info *pcaps.ConnInfo, hs *tlsparse.Handshake, tcpAnomalies []string) *Record {
-	client, server := info.A, info.B
+// endpoints returns the client and server sides of the connection.
+func (c *connStream) endpoints(hs *tlsparse.Handshake) (client, server netip.AddrPort) {
+	info := c.info
 	switch {
 	case hs.ClientDir == 1:
-		client, server = info.B, info.A
+		return info.B, info.A
 	case hs.ClientDir < 0 && !info.SYN:
 		// No hello and no SYN (the capture began mid-connection): the
 		// side on a well-known port is most likely the server.
 		if info.A.Port() < 1024 && info.B.Port() >= 1024 {
-			client, server = info.B, info.A
+			return info.B, info.A
 		}
+	}
+	return info.A, info.B
+}
+
+// build runs on the record stage: it makes the job's record and passes it
+// on in order.
+func (fr *fileRun) build(j *job) {
+	if j.hs == nil {
+		fr.finished(j.id, notTLS)
+		return
+	}
+	fr.finished(j.id, fr.an.record(fr, j))
+}
+
+// record turns a finished handshake into a Record.
+func (an *analysis) record(fr *fileRun, j *job) *Record {
+	info, hs, tcpAnomalies := &j.info, j.hs, j.anomalies
+	client, server := (&connStream{info: info}).endpoints(hs)
+	if hs.ClientDir < 0 && !info.SYN {
 		tcpAnomalies = append(tcpAnomalies, "client-side-guessed")
 	}
 	r := &Record{
@@ -307,12 +374,12 @@ func (an *analysis) record(fr *fileRun, info *pcaps.ConnInfo, hs *tlsparse.Hands
 		r.Anomalies = append(r.Anomalies, ch.Anomalies...)
 	}
 	if sh := hs.ServerHello; sh != nil {
-		r.CipherSuite = tls.CipherSuiteName(sh.CipherSuite)
+		r.CipherSuite = cipherSuiteName(sh.CipherSuite)
 		r.Anomalies = append(r.Anomalies, sh.Anomalies...)
 	}
 	if len(hs.Chain) > 0 {
 		leaf := hs.Chain[0]
-		r.Cert = certRecord(leaf)
+		r.Cert = fr.view(leaf).rec
 		f.SANDNS = leaf.DNSNames
 		f.SANIP = leaf.IPs
 		f.CNs = leaf.CNs
@@ -320,7 +387,7 @@ func (an *analysis) record(fr *fileRun, info *pcaps.ConnInfo, hs *tlsparse.Hands
 		f.SelfSigned = leaf.SelfSigned
 		f.NotBefore, f.NotAfter = leaf.NotBefore, leaf.NotAfter
 		for _, c := range hs.Chain {
-			r.Chain = append(r.Chain, chainLine(c))
+			r.Chain = append(r.Chain, fr.view(c).line)
 			ou := ""
 			if len(c.OUs) > 0 {
 				ou = c.OUs[0]
@@ -333,10 +400,8 @@ func (an *analysis) record(fr *fileRun, info *pcaps.ConnInfo, hs *tlsparse.Hands
 	}
 	r.Anomalies = append(r.Anomalies, hs.Anomalies...)
 	r.Anomalies = append(r.Anomalies, tcpAnomalies...)
-	if dns := fr.asm.DNS; dns != nil && client.IsValid() {
-		if names := dns.Names(client.Addr(), server.Addr(), info.First); len(names) > 0 {
-			r.DNSNames = names
-		}
+	if len(j.dns) > 0 {
+		r.DNSNames = j.dns
 	}
 	f.DNSNames = r.DNSNames
 
@@ -364,6 +429,46 @@ func (an *analysis) record(fr *fileRun, info *pcaps.ConnInfo, hs *tlsparse.Hands
 	}
 	return r
 }
+
+// certView is what a record shows of a certificate. It is made once per
+// certificate and shared by the records (which are not modified once
+// made): a busy capture shows the same few certificates again and again,
+// and tlsparse hands out one *Certificate for equal ones.
+type certView struct {
+	rec  *CertRecord
+	line string
+}
+
+func (fr *fileRun) view(c *tlsparse.Certificate) *certView {
+	if v := fr.certs[c]; v != nil {
+		return v
+	}
+	if len(fr.certs) >= 4096 || fr.certs == nil {
+		fr.certs = make(map[*tlsparse.Certificate]*certView)
+	}
+	v := &certView{rec: certRecord(c), line: chainLine(c)}
+	fr.certs[c] = v
+	return v
+}
+
+// cipherSuiteName is tls.CipherSuiteName without its per-call list of
+// every suite.
+func cipherSuiteName(id uint16) string {
+	if n, ok := cipherNames()[id]; ok {
+		return n
+	}
+	return tls.CipherSuiteName(id) // "0x1234" for unknown suites
+}
+
+var cipherNames = sync.OnceValue(func() map[uint16]string {
+	m := map[uint16]string{}
+	for _, list := range [][]*tls.CipherSuite{tls.CipherSuites(), tls.InsecureCipherSuites()} {
+		for _, cs := range list {
+			m[cs.ID] = cs.Name
+		}
+	}
+	return m
+})
 
 // explain lists the candidate strings and the profile steps.
 func explain(hs *tlsparse.Handshake, r *Record, as *sniid.Assessment, all bool) *Explained {

@@ -38,12 +38,25 @@ func (an *analysis) open(name string, stdin io.Reader) (*pcaps.Reader, io.Closer
 		}
 		src, c = f, f
 	}
-	rd, err := pcaps.NewReader(name, &countingReader{r: src, n: &an.bytesRead})
+	rd, err := pcaps.NewReadAhead(name, &countingReader{r: src, n: &an.bytesRead})
 	if err != nil {
 		c.Close()
 		return nil, nil, err
 	}
-	return rd, c, nil
+	return rd, closers{rd, c}, nil
+}
+
+// closers closes each in order (the reader's goroutine, then the file).
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var first error
+	for _, c := range cs {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 type countingReader struct {
