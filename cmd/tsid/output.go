@@ -140,7 +140,7 @@ var tableHeader = []string{"First Packet (UTC)", "Initiator IP:Port", "Responder
 // columnCap is the widest each column gets. Addresses are never cut, and
 // names only when very long: a table that hid "toos" against "tools" would
 // defeat its purpose. Cut names keep both ends; the JSON has them whole.
-var columnCap = []int{19, 47, 47, 3, 40, 48, 4}
+var columnCap = []int{19, 47, 47, 7, 40, 48, 4} // TLS: "1.2" … "SSL 3.0", "0x7f1c"
 
 func (t *tableWriter) Write(r *Record) error {
 	if t.fixed {
@@ -211,7 +211,7 @@ func (t *tableWriter) join(cells []string, flags []string) string {
 	for i, c := range cells {
 		c = cut(c, t.widths[i])
 		b.WriteString(c)
-		b.WriteString(strings.Repeat(" ", t.widths[i]-width(c)+2))
+		b.WriteString(strings.Repeat(" ", max(0, t.widths[i]-width(c))+2))
 	}
 	line := strings.TrimRight(b.String(), " ")
 	if len(flags) == 0 {
@@ -369,10 +369,13 @@ func width(s string) int { return utf8.RuneCountInString(s) }
 // cut shortens s to w runes, keeping both ends: for host names the
 // distinguishing part is as often at the start as at the end.
 func cut(s string, w int) string {
-	if width(s) <= w || w < 5 {
+	if width(s) <= w {
 		return s
 	}
 	r := []rune(s)
+	if w < 5 { // too narrow for both ends
+		return string(r[:max(w, 0)])
+	}
 	head := (w - 1) / 2
 	tail := w - 1 - head
 	return string(r[:head]) + "…" + string(r[len(r)-tail:])
