@@ -120,6 +120,65 @@ type half struct {
 	finSeq   uint32
 	segs     []seg // out-of-order pieces, sorted, non-overlapping, all after next
 	buffered int   // bytes charged for segs
+
+	// recent holds the last bytes delivered (at most recentWindow), up to
+	// recentEnd, while the stream is wanted: a retransmission that
+	// disagrees with them is an overlap-conflict as much as one that
+	// disagrees with buffered data.
+	recent    []byte
+	recentEnd uint32
+}
+
+// recentWindow is how many delivered bytes per direction are kept to check
+// retransmissions against. Evasion rewrites what was just sent; older
+// bytes are not checked.
+const recentWindow = 1024
+
+// maxSpare bounds the recent windows kept for reuse.
+const maxSpare = 1024
+
+// remember keeps b, delivered at seq, in the recent window.
+func (a *Assembler) remember(h *half, seq uint32, b []byte) {
+	if len(h.recent) > 0 && seq != h.recentEnd {
+		h.recent = h.recent[:0] // after a gap the old bytes are not next to these
+	}
+	if cap(h.recent) == 0 {
+		if a.buffered+recentWindow > a.cfg.MaxBufferedTotal {
+			return // over the memory cap: do without the check
+		}
+		if n := len(a.spare); n > 0 {
+			h.recent, a.spare = a.spare[n-1], a.spare[:n-1]
+		} else {
+			h.recent = make([]byte, 0, recentWindow)
+		}
+		a.buffered += recentWindow // counted against the total cap only
+	}
+	if len(b) >= recentWindow {
+		h.recent = append(h.recent[:0], b[len(b)-recentWindow:]...)
+	} else {
+		if over := len(h.recent) + len(b) - recentWindow; over > 0 {
+			h.recent = h.recent[:copy(h.recent, h.recent[over:])]
+		}
+		h.recent = append(h.recent, b...)
+	}
+	h.recentEnd = seq + uint32(len(b))
+}
+
+// disagrees reports whether b at seq differs from the remembered delivered
+// bytes it overlaps.
+func (h *half) disagrees(seq uint32, b []byte) bool {
+	start := h.recentEnd - uint32(len(h.recent))
+	lo, hi := seq, seq+uint32(len(b))
+	if seqLT(lo, start) {
+		lo = start
+	}
+	if seqGT(hi, h.recentEnd) {
+		hi = h.recentEnd
+	}
+	if !seqLT(lo, hi) {
+		return false
+	}
+	return !bytes.Equal(b[lo-seq:hi-seq], h.recent[lo-start:hi-start])
 }
 
 type conn struct {
@@ -146,7 +205,8 @@ type Assembler struct {
 	conns      map[connKey]*conn
 	recent     [recentSize]*conn // a cache in front of conns, by recentSlot
 	head, tail *conn
-	closed     []*conn // ended connections lingering, oldest first
+	closed     []*conn  // ended connections lingering, oldest first
+	spare      [][]byte // recent windows to reuse
 	nextID     uint64
 	buffered   int
 	now        time.Time
@@ -394,6 +454,13 @@ func (a *Assembler) free(c *conn) {
 		a.buffered -= h.buffered
 		h.buffered = 0
 		h.segs = nil
+		if cap(h.recent) > 0 {
+			a.buffered -= recentWindow
+			if len(a.spare) < maxSpare {
+				a.spare = append(a.spare, h.recent[:0])
+			}
+		}
+		h.recent = nil
 	}
 }
 
@@ -464,6 +531,11 @@ func (a *Assembler) data(c *conn, d Dir, seq uint32, b []byte, missing int, ts t
 		h.started, h.next = true, seq // SYN not captured: start here
 	}
 	end := seq + uint32(len(b))
+	if seqLT(seq, h.next) && len(h.recent) > 0 && h.disagrees(seq, b) {
+		// First data wins: what was delivered stays; the rewrite is
+		// reported, as evasion looks like this.
+		a.anomaly(c, d, "overlap-conflict")
+	}
 	if !seqGT(end, h.next) {
 		return // retransmission of delivered bytes (or only uncaptured bytes)
 	}
@@ -477,6 +549,7 @@ func (a *Assembler) data(c *conn, d Dir, seq uint32, b []byte, missing int, ts t
 	}
 	if seq == h.next && len(h.segs) == 0 {
 		// In-order fast path: deliver straight from the packet.
+		a.remember(h, seq, b)
 		h.next = end
 		if !c.s.Data(d, b, ts) {
 			a.stop(c)
@@ -556,6 +629,7 @@ func (a *Assembler) advance(c *conn, d Dir) {
 			s := &h.segs[n]
 			if seqGT(s.end(), h.next) {
 				b := s.data[h.next-s.seq:]
+				a.remember(h, h.next, b)
 				h.next = s.end()
 				if !c.s.Data(d, b, s.ts) {
 					a.stop(c)

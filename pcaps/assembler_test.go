@@ -67,8 +67,14 @@ func TestAssembler(t *testing.T) {
 			[]string{conn1, `data A->B "hello"`, `data B->A "world"`, "end closed"}},
 		{"out of order", Config{}, 0, hs(c2s(104, 501, "A", "lo"), c2s(101, 501, "A", "hel")),
 			[]string{conn1, `data A->B "hel"`, `data A->B "lo"`, "end eof"}},
-		{"retransmission dropped", Config{}, 0, hs(c2s(101, 501, "A", "hel"), c2s(101, 501, "A", "hel"), c2s(102, 501, "A", "elp"), c2s(104, 501, "A", "lo")),
+		{"retransmission dropped", Config{}, 0, hs(c2s(101, 501, "A", "hel"), c2s(101, 501, "A", "hel"), c2s(102, 501, "A", "elp"), c2s(104, 501, "A", "po")),
 			[]string{conn1, `data A->B "hel"`, `data A->B "p"`, `data A->B "o"`, "end eof"}},
+		// First data wins over delivered bytes too, and the rewrite is
+		// reported: whole, partial and straddling retransmissions.
+		{"retransmission rewriting delivered bytes", Config{}, 0, hs(c2s(101, 501, "A", "hel"), c2s(101, 501, "A", "HEL")),
+			[]string{conn1, `data A->B "hel"`, "anomaly A->B overlap-conflict", "end eof"}},
+		{"retransmission rewriting delivered bytes, then new", Config{}, 0, hs(c2s(101, 501, "A", "hel"), c2s(102, 501, "A", "eXp")),
+			[]string{conn1, `data A->B "hel"`, "anomaly A->B overlap-conflict", `data A->B "p"`, "end eof"}},
 		{"overlap with identical bytes", Config{}, 0, hs(c2s(101, 501, "A", "he"), c2s(106, 501, "A", "WORLD"), c2s(103, 501, "A", "lloWO")),
 			[]string{conn1, `data A->B "he"`, `data A->B "llo"`, `data A->B "WORLD"`, "end eof"}},
 		{"overlap with conflicting bytes: first wins", Config{}, 0, hs(c2s(101, 501, "A", "he"), c2s(106, 501, "A", "WORLD"), c2s(103, 501, "A", "lloXXLDxy")),

@@ -38,7 +38,10 @@
 // wins and conflicting bytes are reported as an "overlap-conflict" anomaly. A
 // hole is reported as a Gap once the peer acknowledges data beyond it, the
 // buffer cap is hit, or the connection ends. Retransmissions of bytes already
-// delivered are dropped without comparison: delivered bytes are not kept.
+// delivered are dropped too (first data wins, as most stacks do), and are
+// compared with the last 1 KiB delivered in their direction while the stream
+// is still wanted: a rewrite there is an "overlap-conflict" as well. Older
+// delivered bytes are not kept, so rewrites of them go unnoticed.
 //
 // UDP responses from port 53 are parsed with golang.org/x/net/dns/dnsmessage
 // into Assembler.DNS, a bounded DNSTable.
