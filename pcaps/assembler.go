@@ -134,6 +134,9 @@ type half struct {
 // bytes are not checked.
 const recentWindow = 1024
 
+// recentSmall is the least a new recent window holds.
+const recentSmall = 256
+
 // maxSpare bounds the recent windows kept for reuse.
 const maxSpare = 1024
 
@@ -146,10 +149,12 @@ func (a *Assembler) remember(h *half, seq uint32, b []byte) {
 		if a.buffered+recentWindow > a.cfg.MaxBufferedTotal {
 			return // over the memory cap: do without the check
 		}
-		if n := len(a.spare); n > 0 {
+		if n := len(a.spare); n > 0 && len(b) > recentSmall {
 			h.recent, a.spare = a.spare[n-1], a.spare[:n-1]
 		} else {
-			h.recent = make([]byte, 0, recentWindow)
+			// Most handshakes' first bytes are one small hello: start
+			// small, append grows it up to the window.
+			h.recent = make([]byte, 0, min(recentWindow, max(recentSmall, len(b))))
 		}
 		a.buffered += recentWindow // counted against the total cap only
 	}
@@ -456,7 +461,7 @@ func (a *Assembler) free(c *conn) {
 		h.segs = nil
 		if cap(h.recent) > 0 {
 			a.buffered -= recentWindow
-			if len(a.spare) < maxSpare {
+			if len(a.spare) < maxSpare && cap(h.recent) >= recentWindow {
 				a.spare = append(a.spare, h.recent[:0])
 			}
 		}

@@ -150,6 +150,8 @@ type fileRun struct {
 	stage  *recordStage // builds and emits the records
 	broken bool         // the stage failed; stop reading
 
+	spareObs []*tlsparse.Observer // observers to reuse (packet side)
+
 	// Used by the record stage only.
 	late  map[uint64]bool // connections passed over while undecided
 	certs map[*tlsparse.Certificate]*certView
@@ -227,20 +229,51 @@ func (fr *fileRun) emit(r *Record) {
 	fr.put(r)
 }
 
-// connStream feeds one TCP connection to a TLS observer.
+// connStream feeds one TCP connection to a TLS observer. The observer
+// comes with the connection's first bytes and goes back to the file's
+// spares once the handshake is read: a flood of SYNs costs no observers.
 type connStream struct {
 	fr        *fileRun
 	info      *pcaps.ConnInfo
-	obs       tlsparse.Observer
+	obs       *tlsparse.Observer
 	anomalies []string
 	done      bool
+}
+
+// maxSpareObservers bounds the observers kept for reuse per file.
+const maxSpareObservers = 256
+
+func (c *connStream) observer() *tlsparse.Observer {
+	if c.obs == nil {
+		fr := c.fr
+		if n := len(fr.spareObs); n > 0 {
+			c.obs, fr.spareObs = fr.spareObs[n-1], fr.spareObs[:n-1]
+		} else {
+			c.obs = tlsparse.NewObserver()
+		}
+	}
+	return c.obs
+}
+
+// handshake returns what the observer found and gives the observer back.
+func (c *connStream) handshake() (hs *tlsparse.Handshake, decided bool) {
+	if c.obs == nil {
+		return &tlsparse.Handshake{ClientDir: -1}, false // no bytes: not TLS
+	}
+	hs, decided = c.obs.Handshake(), c.obs.Decided()
+	if len(c.fr.spareObs) < maxSpareObservers {
+		c.obs.Reset()
+		c.fr.spareObs = append(c.fr.spareObs, c.obs)
+	}
+	c.obs = nil
+	return hs, decided
 }
 
 func (c *connStream) Data(dir pcaps.Dir, b []byte, ts time.Time) bool {
 	if c.done {
 		return false
 	}
-	if c.obs.Data(int(dir), b) {
+	if c.observer().Data(int(dir), b) {
 		c.finish()
 		return false
 	}
@@ -249,7 +282,7 @@ func (c *connStream) Data(dir pcaps.Dir, b []byte, ts time.Time) bool {
 
 func (c *connStream) Gap(dir pcaps.Dir, n int) {
 	if !c.done {
-		c.obs.Gap(int(dir))
+		c.observer().Gap(int(dir))
 	}
 }
 
@@ -264,13 +297,13 @@ func (c *connStream) End(reason pcaps.EndReason, ts time.Time) {
 		return
 	}
 	c.done = true
-	hs := c.obs.Handshake()
+	hs, decided := c.handshake()
 	switch reason {
 	case pcaps.EndEOF, pcaps.EndIdle, pcaps.EndEvicted:
 		// The handshake was still undecided when the capture (or tsid's
 		// tracking) let go of the connection: what came next is unknown,
 		// which is not the same as a server that sent no certificate.
-		if hs.IsTLS && !c.obs.Decided() {
+		if hs.IsTLS && !decided {
 			hs.Incomplete = true
 			if hs.Status == tlsparse.CertMissing {
 				hs.Status = tlsparse.CertIncomplete
@@ -283,7 +316,8 @@ func (c *connStream) End(reason pcaps.EndReason, ts time.Time) {
 
 func (c *connStream) finish() {
 	c.done = true
-	c.record(c.obs.Handshake())
+	hs, _ := c.handshake()
+	c.record(hs)
 }
 
 // record hands the finished connection to the record stage, with what
