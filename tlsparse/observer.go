@@ -226,10 +226,8 @@ func classify(h []byte) (r role, more bool) {
 		if len(h) < classifyLen {
 			return roleUnknown, true
 		}
-		n := int(h[3])<<8 | int(h[4])
-		if n == 0 || n > MaxRecordLen {
-			return roleNotTLS, false
-		}
+		// A hello in a record longer than TLS allows is still a hello:
+		// the record layer reports the framing error (record-malformed).
 		switch h[5] {
 		case TypeClientHello:
 			return roleClient, false

@@ -2,16 +2,24 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/tls"
+	"crypto/x509/pkix"
 	"encoding/binary"
+	"fmt"
 	"io"
+	"net/netip"
 	"regexp"
 	"runtime/metrics"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tsid-project/tsid/pcaps"
+	"github.com/tsid-project/tsid/pcaps/synth"
 )
 
 // rawPacket appends a pcap record of an IPv4/TCP packet (link type raw)
@@ -149,4 +157,126 @@ func (c *countingDiscard) Write(p []byte) (int, error) {
 	}
 	c.tail = string(p[max(0, len(p)-512):])
 	return len(p), nil
+}
+
+// hostileConv is a conversation whose bytes are given, not negotiated.
+func hostileConv(client, server string, chunks ...synth.Chunk) synth.Conversation {
+	return synth.Conversation{Client: netip.MustParseAddrPort(client), Server: netip.MustParseAddrPort(server), Chunks: chunks}
+}
+
+// records splits a TLS byte stream into its records.
+func tlsRecords(t *testing.T, b []byte) [][]byte {
+	var recs [][]byte
+	for len(b) >= 5 {
+		n := 5 + (int(b[3])<<8 | int(b[4]))
+		if n > len(b) {
+			t.Fatalf("record of %d bytes, %d left", n, len(b))
+		}
+		recs = append(recs, b[:n])
+		b = b[n:]
+	}
+	return recs
+}
+
+// Declared lengths far beyond the data, and zero lengths: each connection
+// ends up incomplete or malformed, with bounded work, and the good
+// connection after them is read as usual.
+func TestHostileLengths(t *testing.T) {
+	id, err := synth.NewIdentity(synth.CertSpec{KeySeed: "hostile", Serial: 7,
+		Subject:  pkix.Name{CommonName: "good.example"},
+		DNSNames: []string{"good.example"}, NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := synth.Handshake(synth.Config{
+		Client: netip.MustParseAddrPort("10.0.0.9:50009"), Server: netip.MustParseAddrPort("192.0.2.9:443"),
+		ServerName: "good.example", MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12,
+		Cert: id, Time: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Seed: "hostile",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hello := tlsRecords(t, good.Chunks[0].Data)[0] // the real ClientHello record
+	flight := tlsRecords(t, good.Chunks[1].Data)   // ServerHello, Certificate, …
+	if flight[1][5] != 11 {
+		t.Fatalf("second server record is not a Certificate: type %d", flight[1][5])
+	}
+	fin := []synth.Chunk{{Dir: synth.Client, FIN: true}, {Dir: synth.Server, FIN: true}}
+	with := func(chunks ...synth.Chunk) []synth.Chunk { return append(chunks, fin...) }
+	patch := func(b []byte, at int, v ...byte) []byte {
+		b = bytes.Clone(b)
+		copy(b[at:], v)
+		return b
+	}
+	cert := flight[1]
+	type want struct {
+		sni, status string
+		anomaly     string // one of the record's anomalies starts with this
+	}
+	cases := []struct {
+		name   string
+		chunks []synth.Chunk
+		want   want
+	}{
+		{"record length 0xffff, 100 bytes there",
+			with(synth.Chunk{Dir: synth.Client, Data: patch(hello[:100], 3, 0xff, 0xff)}),
+			want{"", "missing", "record-malformed"}},
+		{"handshake length 16 MB",
+			with(synth.Chunk{Dir: synth.Client, Data: patch(hello, 6, 0xff, 0xff, 0xff)}),
+			want{"", "missing", "handshake-too-large"}},
+		{"certificate list longer than the message",
+			with(synth.Chunk{Dir: synth.Client, Data: hello},
+				synth.Chunk{Dir: synth.Server, Data: slices.Concat(flight[0], patch(cert, 9, 0x7f, 0xff, 0xff))}),
+			want{"good.example", "incomplete", "certificate-msg-malformed"}},
+		// An empty handshake record (RFC 5246, Section 6.2.1 forbids
+		// them) is not taken for TLS; the hello after it is found.
+		{"zero-length record",
+			with(synth.Chunk{Dir: synth.Client, Data: slices.Concat([]byte{22, 3, 1, 0, 0}, hello)}),
+			want{"good.example", "missing", "tls-after-plaintext:5"}},
+		{"zero-length ClientHello",
+			with(synth.Chunk{Dir: synth.Client, Data: []byte{22, 3, 1, 0, 4, 1, 0, 0, 0}}),
+			want{"", "missing", "clienthello-malformed"}},
+		{"zero-length certificate list",
+			with(synth.Chunk{Dir: synth.Client, Data: hello},
+				synth.Chunk{Dir: synth.Server, Data: slices.Concat(flight[0], []byte{22, 3, 3, 0, 7, 11, 0, 0, 3, 0, 0, 0})}),
+			want{"good.example", "missing", "empty-certificate"}},
+	}
+	var file bytes.Buffer
+	w, err := synth.NewWriter(&file, synth.Options{Start: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tc := range cases {
+		conv := hostileConv(fmt.Sprintf("10.0.0.%d:5000%d", i+1, i), fmt.Sprintf("192.0.2.%d:443", i+1), tc.chunks...)
+		if err := w.WriteConversation(&conv, synth.TCP{ClientISN: 1000, ServerISN: 5000}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.WriteConversation(&good, synth.TCP{ClientISN: 1, ServerISN: 2}); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCLI(t, file.Bytes(), "analyze", "-q", "-f", "json", "-")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	recs := decodeLines(t, out)
+	if len(recs) != len(cases)+1 {
+		t.Fatalf("%d records, want %d:\n%s", len(recs), len(cases)+1, out)
+	}
+	for i, tc := range cases {
+		r := recs[i]
+		flags, _ := r["flags"].([]any)
+		anomalies, _ := r["anomalies"].([]any)
+		found := tc.want.anomaly == ""
+		for _, a := range anomalies {
+			found = found || strings.HasPrefix(a.(string), tc.want.anomaly)
+		}
+		if r["sni"] != tc.want.sni || r["cert_status"] != tc.want.status || !found ||
+			(tc.want.status != "missing" && !containsAny(flags, "incomplete")) {
+			t.Errorf("%s: sni %q status %v flags %v anomalies %v; want %+v", tc.name, r["sni"], r["cert_status"], flags, anomalies, tc.want)
+		}
+	}
+	if last := recs[len(cases)]; last["host"] != "good.example" || last["cert_status"] != "present" || len(last["flags"].([]any)) != 1 {
+		t.Errorf("the good connection after them: %v", last)
+	}
 }
