@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"regexp"
 	"runtime/metrics"
 	"slices"
@@ -24,7 +26,7 @@ import (
 
 // rawPacket appends a pcap record of an IPv4/TCP packet (link type raw)
 // with payload.
-func rawPacket(b []byte, ts time.Time, src, dst [4]byte, sport, dport uint16, seq uint32, flags byte, payload []byte) []byte {
+func rawPacket(b []byte, ts time.Time, src, dst [4]byte, sport, dport uint16, seq, ack uint32, flags byte, payload []byte) []byte {
 	n := 40 + len(payload)
 	var rec [16]byte
 	binary.LittleEndian.PutUint32(rec[0:], uint32(ts.Unix()))
@@ -40,6 +42,7 @@ func rawPacket(b []byte, ts time.Time, src, dst [4]byte, sport, dport uint16, se
 	binary.BigEndian.PutUint16(tcp[0:], sport)
 	binary.BigEndian.PutUint16(tcp[2:], dport)
 	binary.BigEndian.PutUint32(tcp[4:], seq)
+	binary.BigEndian.PutUint32(tcp[8:], ack)
 	tcp[12] = 5 << 4
 	tcp[13] = flags
 	binary.BigEndian.PutUint16(tcp[14:], 64240)
@@ -73,9 +76,9 @@ func halfOpen(n int) io.Reader {
 			src := [4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}
 			dst := [4]byte{203, 0, 113, byte(i % 200)}
 			sport := uint16(40000 + i%20000)
-			b = rawPacket(b[:0], t, src, dst, sport, 443, 1000, 0x02, nil) // SYN
+			b = rawPacket(b[:0], t, src, dst, sport, 443, 1000, 0, 0x02, nil) // SYN
 			if i%2 == 1 {
-				b = rawPacket(b, t, src, dst, sport, 443, 1001, 0x18, hello) // PSH|ACK
+				b = rawPacket(b, t, src, dst, sport, 443, 1001, 1, 0x18, hello) // PSH|ACK
 			}
 			t = t.Add(time.Microsecond)
 			if _, err := w.Write(b); err != nil {
@@ -278,5 +281,169 @@ func TestHostileLengths(t *testing.T) {
 	}
 	if last := recs[len(cases)]; last["host"] != "good.example" || last["cert_status"] != "present" || len(last["flags"].([]any)) != 1 {
 		t.Errorf("the good connection after them: %v", last)
+	}
+}
+
+// goodHello is a real TLS 1.2 ClientHello record for good.example.
+func goodHello(t *testing.T) []byte {
+	t.Helper()
+	id, err := synth.NewIdentity(synth.CertSpec{KeySeed: "hello", Serial: 8, Subject: pkix.Name{CommonName: "good.example"},
+		NotBefore: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv, err := synth.Handshake(synth.Config{
+		Client: netip.MustParseAddrPort("10.0.0.1:50000"), Server: netip.MustParseAddrPort("192.0.2.1:443"),
+		ServerName: "good.example", MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS12,
+		Cert: id, Time: time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), Seed: "hello",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tlsRecords(t, conv.Chunks[0].Data)[0]
+}
+
+// Overlapping segments that disagree: the first data wins, as in most TCP
+// stacks, and the connection is flagged, because that is how evasion of
+// SNI filtering looks (the firewall and the server may each see another
+// name).
+func TestOverlapConflictEvasion(t *testing.T) {
+	hello := goodHello(t)
+	evil := bytes.Replace(hello, []byte("good.example"), []byte("evil.example"), 1)
+	if bytes.Equal(evil, hello) {
+		t.Fatal("no SNI to replace")
+	}
+	cli, srv := [4]byte{10, 0, 0, 1}, [4]byte{192, 0, 2, 1}
+	t0 := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	half := len(hello) / 2
+	for _, tc := range []struct {
+		name string
+		segs func(b []byte, send func(b []byte, seq uint32, data []byte) []byte) []byte
+	}{
+		{"retransmission rewrites the delivered hello", func(b []byte, send func([]byte, uint32, []byte) []byte) []byte {
+			b = send(b, 1001, hello)
+			return send(b, 1001, evil)
+		}},
+		{"out of order, the later copy disagrees", func(b []byte, send func([]byte, uint32, []byte) []byte) []byte {
+			b = send(b, 1001+uint32(half), hello[half:])
+			b = send(b, 1001+uint32(half), evil[half:])
+			return send(b, 1001, hello[:half])
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			file := pcapHeader(uint32(pcaps.LinkRaw))
+			at := t0
+			step := func() time.Time { at = at.Add(time.Millisecond); return at }
+			file = rawPacket(file, step(), cli, srv, 50000, 443, 1000, 0, 0x02, nil)    // SYN
+			file = rawPacket(file, step(), srv, cli, 443, 50000, 7000, 1001, 0x12, nil) // SYN-ACK
+			file = rawPacket(file, step(), cli, srv, 50000, 443, 1001, 7001, 0x10, nil) // ACK
+			file = tc.segs(file, func(b []byte, seq uint32, data []byte) []byte {
+				return rawPacket(b, step(), cli, srv, 50000, 443, seq, 7001, 0x18, data)
+			})
+			out, errs, code := runCLI(t, file, "analyze", "-q", "-f", "json", "-")
+			recs := decodeLines(t, out)
+			if code != 0 || len(recs) != 1 {
+				t.Fatalf("exit %d, %d records: %s", code, len(recs), errs)
+			}
+			if recs[0]["sni"] != "good.example" || !containsAny(recs[0]["flags"].([]any), "overlap-conflict") {
+				t.Errorf("sni %v flags %v, want the first copy's good.example and overlap-conflict", recs[0]["sni"], recs[0]["flags"])
+			}
+		})
+	}
+}
+
+// pcapRecords returns the offset of each record of a little-endian pcap.
+func pcapRecords(t *testing.T, file []byte) []int {
+	if binary.LittleEndian.Uint32(file) != 0xa1b2c3d4 {
+		t.Fatal("not a little-endian microsecond pcap")
+	}
+	var offs []int
+	for off := 24; off+16 <= len(file); {
+		offs = append(offs, off)
+		off += 16 + int(binary.LittleEndian.Uint32(file[off+8:]))
+	}
+	return offs
+}
+
+// Damaged files: the error names the file and what is wrong, exit status
+// 2, and what was read before the damage is still written.
+func TestDamagedFiles(t *testing.T) {
+	repoRoot(t)
+	dir := t.TempDir()
+	resumed, err := os.ReadFile("testdata/samples/resumed.pcap") // two TLS connections
+	if err != nil {
+		t.Fatal(err)
+	}
+	ng, err := os.ReadFile("testdata/samples/ipv6.pcapng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	offs := pcapRecords(t, resumed)
+	last := offs[len(offs)-1]
+
+	// Snap length 96: every packet cut after its headers and a few bytes.
+	snapped := bytes.Clone(resumed[:24])
+	binary.LittleEndian.PutUint32(snapped[16:], 96)
+	for i, off := range offs {
+		end := len(resumed)
+		if i+1 < len(offs) {
+			end = offs[i+1]
+		}
+		rec := bytes.Clone(resumed[off : off+16])
+		data := resumed[off+16 : end]
+		data = data[:min(len(data), 96)]
+		binary.LittleEndian.PutUint32(rec[8:], uint32(len(data)))
+		snapped = append(append(snapped, rec...), data...)
+	}
+
+	// pcapng: the third block's length made huge.
+	badNG := bytes.Clone(ng)
+	off := 0
+	for range 3 {
+		off += int(binary.LittleEndian.Uint32(badNG[off+4:]))
+	}
+	binary.LittleEndian.PutUint32(badNG[off+4:], 0x7ffffff0)
+
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name, file string
+		code       int
+		errWant    string // in the one error line, after the file name
+		minRecs    int
+	}{
+		{"cut inside a record header", write("hdr.pcap", resumed[:last+7]), 2, "ends inside a packet record", 2},
+		{"cut inside a packet", write("pkt.pcap", resumed[:last+16+10]), 2, "ends inside a packet record", 2},
+		{"snap length 96", write("snap.pcap", snapped), 0, "", 2},
+		{"pcapng block length corrupted", write("bad.pcapng", badNG), 2, "", 0},
+		{"empty", write("empty.pcap", nil), 2, "empty file", 0},
+		{"not a capture", write("notes.txt", []byte("%PDF-1.7 not a capture at all\n")), 2, "not a packet capture", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errs, code := runCLI(t, nil, "analyze", "-q", "-f", "json", tc.file)
+			recs := decodeLines(t, out)
+			if code != tc.code || len(recs) < tc.minRecs {
+				t.Fatalf("exit %d, %d records; want exit %d, at least %d records\nstderr: %s", code, len(recs), tc.code, tc.minRecs, errs)
+			}
+			lines := strings.Split(strings.TrimSpace(errs), "\n")
+			if tc.code != 0 && (len(lines) != 1 || !strings.HasPrefix(lines[0], "tsid: "+tc.file+": ") || !strings.Contains(lines[0], tc.errWant)) {
+				t.Errorf("stderr %q: want one line 'tsid: %s: …%s…'", errs, tc.file, tc.errWant)
+			}
+			if tc.code == 0 && errs != "" {
+				t.Errorf("stderr %q", errs)
+			}
+			for _, r := range recs {
+				// Snapped handshakes cannot show a certificate: never a
+				// record that claims one it did not read whole.
+				if tc.name == "snap length 96" && (r["cert_status"] == "present" || !containsAny(r["flags"].([]any), "incomplete")) {
+					t.Errorf("snapped: status %v flags %v", r["cert_status"], r["flags"])
+				}
+			}
+		})
 	}
 }
