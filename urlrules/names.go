@@ -3,6 +3,7 @@ package urlrules
 import (
 	"net/netip"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -59,6 +60,10 @@ func hasCtlOrSpace(s string) bool {
 func aLabels(s string) (string, bool) {
 	if isASCII(s) {
 		return lowerASCII(s), true
+	}
+	if !utf8.ValidString(s) {
+		// idna would take invalid bytes for U+FFFD without a word.
+		return lowerASCII(s), false
 	}
 	labels := strings.Split(s, ".")
 	for i, l := range labels {
