@@ -11,6 +11,12 @@
 // offset of the incomplete record; all complete packets before it are
 // delivered first.
 //
+// They also read the text of ASA/FTD `show capture NAME [detail] dump`
+// (package pcaps/lina), detected by its first line: each packet comes with
+// link type LinkEthernet or LinkRaw, whichever its hex starts with, and is
+// dated with SetDate (Open: the file's modification date). What was odd
+// in the text is in Reader.Warnings; listings without hex give no packets.
+//
 // The readers are hand-written rather than github.com/google/gopacket/pcapgo:
 // gopacket v1.1.19 keeps link types in a uint8 (LINKTYPE_LINUX_SLL2 = 276
 // does not fit), and its pcapng reader divides by zero on an if_tsresol of 64

@@ -43,6 +43,7 @@ type format uint8
 const (
 	formatPcap format = iota + 1
 	formatPcapng
+	formatText // LINA `show capture` text (text.go)
 )
 
 type ngInterface struct {
@@ -52,8 +53,8 @@ type ngInterface struct {
 	offset  int64 // if_tsoffset in seconds
 }
 
-// Reader reads packets from a pcap or pcapng file, optionally gzip
-// compressed. It is not safe for concurrent use.
+// Reader reads packets from a pcap or pcapng file or ASA/FTD `show capture`
+// text, optionally gzip compressed. It is not safe for concurrent use.
 type Reader struct {
 	name   string
 	closer io.Closer
@@ -68,6 +69,8 @@ type Reader struct {
 	link LinkType
 	// pcapng
 	ifaces []ngInterface
+	// LINA text
+	text *textState
 
 	hdr [32]byte
 	buf []byte // reused for each record; returned data aliases it
@@ -97,11 +100,15 @@ func Open(name string) (*Reader, error) {
 		return nil, err
 	}
 	r.closer = f
+	if st, err := f.Stat(); err == nil && r.text != nil {
+		r.SetDate(st.ModTime()) // text has times of day only
+	}
 	return r, nil
 }
 
 // NewReader reads a capture from r; name is used in error messages. The
-// format (pcap, pcapng, gzip or not) is detected from the content.
+// format (pcap, pcapng, LINA text; gzip or not) is detected from the
+// content.
 func NewReader(name string, r io.Reader) (*Reader, error) {
 	rd := &Reader{name: name}
 	return rd.init(bufio.NewReaderSize(r, readBuf), func(r io.Reader) source {
@@ -218,6 +225,9 @@ func (r *Reader) readHeader() error {
 		r.format = formatPcapng
 		return r.readSHB()
 	default:
+		if r.detectText() {
+			return nil
+		}
 		return r.errf(ErrNotCapture, 0, "not a packet capture (starts with %s)", describe(magic))
 	}
 	r.format = formatPcap
@@ -272,8 +282,11 @@ func (r *Reader) body(n int, start int64, what string) error {
 // inside a record yields an *Error wrapping ErrTruncated after all complete
 // packets. ci.CaptureLength < ci.Length marks a packet cut by the snap length.
 func (r *Reader) Next() (data []byte, ci gopacket.CaptureInfo, link LinkType, err error) {
-	if r.format == formatPcap {
+	switch r.format {
+	case formatPcap:
 		return r.nextPcap()
+	case formatText:
+		return r.nextText()
 	}
 	return r.nextPcapng()
 }

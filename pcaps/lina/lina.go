@@ -353,7 +353,8 @@ func prompt(b []byte) ([]byte, bool) {
 	for i < len(b) && (isAlnum(b[i]) || bytes.IndexByte([]byte("-_./()@"), b[i]) >= 0) {
 		i++
 	}
-	if i >= len(b) || (b[i] != '#' && b[i] != '>') {
+	// FTD's CLISH prompt is a bare "> "; a "#" prompt has a host name.
+	if i >= len(b) || b[i] != '>' && (b[i] != '#' || i == 0) {
 		return nil, false
 	}
 	if i+1 < len(b) && b[i+1] != ' ' {
@@ -727,7 +728,8 @@ func ipv6(b []byte) (int, bool) {
 	return 0, true
 }
 
-// ipStartTest: a dump that starts at IP shows no bytes past the IP length.
+// ipStartTest: a dump that starts at IP shows no bytes past the IP length,
+// but for the padding of a minimum-size Ethernet frame.
 func ipStartTest(b []byte) (int, bool) {
 	var n int
 	var ok bool
@@ -740,7 +742,7 @@ func ipStartTest(b []byte) (int, bool) {
 			return 0, true
 		}
 	}
-	return n, ok && n >= len(b)
+	return n, ok && (n >= len(b) || len(b) <= 60-14)
 }
 
 // ethernetTest: an Ethernet type at 12, any VLAN or VN tags, then an IP
@@ -837,4 +839,39 @@ func (p *Parser) stamp(pk *Packet) {
 // clock formats a time of day as LINA does.
 func clock(d time.Duration) string {
 	return fmt.Sprintf("%02d:%02d:%02d.%06d", int(d/time.Hour), int(d/time.Minute%60), int(d/time.Second%60), int(d%time.Second/time.Microsecond))
+}
+
+// Detect reports whether b, the start of a file, is LINA capture text:
+// its first non-blank line is "N packets captured", a packet header line
+// ("1: 09:30:00.000101 …") or a prompt with `show capture …` typed after
+// it. Other text is not taken for a capture.
+func Detect(b []byte) bool {
+	b = bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	for len(b) > 0 {
+		line := b
+		i := bytes.IndexByte(b, '\n')
+		if i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		line = bytes.TrimRight(line, "\r")
+		t := trimLeft(line)
+		if len(trimRight(t)) == 0 {
+			continue
+		}
+		if _, w, ok := countLine(t); ok {
+			return w == "captured"
+		}
+		if _, _, desc, ok := parseHeader(t); ok {
+			return len(desc) > 0
+		}
+		if cmd, ok := prompt(line); ok {
+			f := bytes.Fields(cmd)
+			return len(f) >= 2 && len(f[0]) >= 2 && bytes.HasPrefix([]byte("show"), f[0]) &&
+				len(f[1]) >= 3 && bytes.HasPrefix([]byte("capture"), f[1])
+		}
+		return false
+	}
+	return false
 }

@@ -440,3 +440,28 @@ func TestWriteParseRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestDetect(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{exampleA, true},
+		{"\r\n\r\n" + exampleB, true},
+		{"\xef\xbb\xbfasa# show capture in dump\r\n", true},
+		{"> sh cap x\n", true},
+		{"firepower(config)# show cap\n", true},
+		{"   1: 09:30:00.000101       10.1.1.10.51514 > 203.0.113.7.443: S 1:1(0) win 1\n", true},
+		{"%PDF-1.7 not a capture at all\n", false},
+		{"# show me\n", false},
+		{"asa# show running-config\n", false},
+		{"1 packet shown\n", false},
+		{"hello\n1 packet captured\n", false},
+		{"   \n\n", false},
+		{"1: 09:30:00.000101\n", false},
+	} {
+		if got := Detect([]byte(tc.in)); got != tc.want {
+			t.Errorf("Detect(%q) = %v", tc.in, got)
+		}
+	}
+}

@@ -277,3 +277,50 @@ func Ethernet(dst []byte, pk *Packet) ([]byte, int) {
 	added := len(dst) - n
 	return append(dst, pk.Data...), added
 }
+
+// FromLink makes a Frame of a captured packet whose link type (a
+// LINKTYPE_ value) is Ethernet (1), raw IP (12, 14, 101, 228, 229), BSD
+// loopback (0, 108) or Linux cooked (113, 276), so tests can write any
+// sample capture as LINA text.
+// start chooses where the Frame begins: StartIP drops the link header and
+// any VLAN tags; StartEthernet keeps an Ethernet header or makes one up
+// (02:00:00:00:00:01 to 02:00:00:00:00:02).
+func FromLink(data []byte, link int, ts time.Time, start Start) (Frame, error) {
+	var ip []byte
+	switch link {
+	case 1:
+		if start == StartEthernet {
+			return Frame{ts, data, start}, nil
+		}
+		hdr, _, ok := ethernetLength(data)
+		if !ok {
+			return Frame{}, fmt.Errorf("lina: not IP over Ethernet")
+		}
+		ip = data[hdr:]
+	case 12, 14, 101, 228, 229:
+		ip = data
+	case 0, 108: // BSD loopback: a 4-byte address family
+		if len(data) < 4 {
+			return Frame{}, fmt.Errorf("lina: short loopback header")
+		}
+		ip = data[4:]
+	case 113:
+		if len(data) < 16 {
+			return Frame{}, fmt.Errorf("lina: short Linux cooked header")
+		}
+		ip = data[16:]
+	case 276:
+		if len(data) < 20 {
+			return Frame{}, fmt.Errorf("lina: short Linux cooked v2 header")
+		}
+		ip = data[20:]
+	default:
+		return Frame{}, fmt.Errorf("lina: link type %d not supported", link)
+	}
+	if start == StartIP {
+		return Frame{ts, ip, start}, nil
+	}
+	eth, _ := Ethernet(nil, &Packet{Start: StartIP, Data: ip})
+	copy(eth[0:12], []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1})
+	return Frame{ts, eth, start}, nil
+}
