@@ -7,10 +7,12 @@ import (
 	"io"
 	"io/fs"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tsid-project/tsid/pcaps"
 	"github.com/tsid-project/tsid/sniid"
@@ -389,6 +391,7 @@ func (an *analysis) record(fr *fileRun, j *job) *Record {
 		Resumed:    hs.Resumed,
 		Incomplete: hs.Incomplete,
 	}
+	rawSNI := "" // the first host_name as sent, not cut at a NUL
 	if ch := hs.ClientHello; ch != nil {
 		r.SNI = ch.SNI
 		f.SNI = ch.SNI
@@ -397,7 +400,8 @@ func (an *analysis) record(fr *fileRun, j *job) *Record {
 		if len(ch.ALPN) > 0 {
 			r.ALPN = ch.ALPN
 		}
-		if len(ch.ServerNames) > 1 {
+		rawSNI = firstHostName(ch)
+		if len(ch.ServerNames) > 1 || rawSNI != ch.SNI {
 			for _, sn := range ch.ServerNames {
 				r.ServerNames = append(r.ServerNames, string(sn.Name))
 			}
@@ -411,17 +415,32 @@ func (an *analysis) record(fr *fileRun, j *job) *Record {
 		r.CipherSuite = cipherSuiteName(sh.CipherSuite)
 		r.Anomalies = append(r.Anomalies, sh.Anomalies...)
 	}
+	var certBad []string // keys of the certificate fields escaped
 	if len(hs.Chain) > 0 {
 		leaf := hs.Chain[0]
-		r.Cert = fr.view(leaf).rec
+		v := fr.view(leaf)
+		r.Cert, certBad = v.rec, v.bad
 		f.SANDNS = leaf.DNSNames
 		f.SANIP = leaf.IPs
 		f.CNs = leaf.CNs
 		f.OUs = leaf.OUs
 		f.SelfSigned = leaf.SelfSigned
 		f.NotBefore, f.NotAfter = leaf.NotBefore, leaf.NotAfter
-		for _, c := range hs.Chain {
-			r.Chain = append(r.Chain, fr.view(c).line)
+		for i, c := range hs.Chain {
+			v := fr.view(c)
+			r.Chain = append(r.Chain, v.line)
+			if v.lineBad && !contains(certBad, "chain") {
+				certBad = append(certBad[:len(certBad):len(certBad)], "chain")
+			}
+			// What the DER reader noticed (san-too-many: the SAN list was
+			// cut), named as --explain names the certificates.
+			for _, a := range c.Anomalies {
+				where := "leaf:"
+				if i > 0 {
+					where = "chain[" + strconv.Itoa(i) + "]:"
+				}
+				r.Anomalies = append(r.Anomalies, where+a)
+			}
 			ou := ""
 			if len(c.OUs) > 0 {
 				ou = c.OUs[0]
@@ -447,6 +466,11 @@ func (an *analysis) record(fr *fileRun, j *job) *Record {
 		r.URL = "https://" + d.Host
 	}
 	r.Flags = append(r.Flags, as.Flags...)
+	r.SNIUnicode = idnForm(r, "sni", r.SNI)
+	r.HostUnicode = idnForm(r, "host", d.Host)
+	if oddName(rawSNI, r.SNIUnicode) || oddName(d.Host, r.HostUnicode) {
+		r.Flags = append(r.Flags, flagOddName)
+	}
 	for _, a := range tcpAnomalies {
 		if a == "overlap-conflict" {
 			r.Flags = append(r.Flags, a)
@@ -461,7 +485,84 @@ func (an *analysis) record(fr *fileRun, j *job) *Record {
 	if an.opts.explain {
 		r.Explain = explain(hs, r, &as, an.all)
 	}
+	escapeRecord(r, certBad)
 	return r
+}
+
+// flagOddName is tsid's own flag, after sniid's: the SNI or the logged
+// host holds a byte that is not printable ASCII (see oddName).
+const flagOddName = "odd-name"
+
+// firstHostName is the first host_name entry of the server_name
+// extension as sent: ClientHello.SNI is cut at a NUL, as the engines read
+// it, but the bytes after the NUL are part of what the client sent.
+func firstHostName(ch *tlsparse.ClientHello) string {
+	for _, sn := range ch.ServerNames {
+		if sn.Type == 0 {
+			return sn.Name
+		}
+	}
+	return ch.SNI
+}
+
+// idnForm is the Unicode form of a name with IDNA A-labels, "" when it
+// has none; a label that does not decode adds anomaly idn-invalid:<key>.
+func idnForm(r *Record, key, name string) string {
+	uni, ok := unicodeName(name)
+	if !ok {
+		r.Anomalies = append(r.Anomalies, "idn-invalid:"+key)
+	}
+	return uni
+}
+
+// escapeRecord makes every string of r valid UTF-8 (escapeNonUTF8), so
+// that no output shows another name than the one sent. Each key of the
+// JSON contract that needed it gets an anomaly name-not-utf8:<key>
+// (certBad: those of the certificate, escaped once per certificate);
+// profiles and explain repeat those names and are escaped silently.
+func escapeRecord(r *Record, certBad []string) {
+	var u utf8Check
+	u.str("", &r.File)
+	u.str("sni", &r.SNI)
+	u.list("server_names", &r.ServerNames)
+	u.str("sni_unicode", &r.SNIUnicode)
+	u.list("dns_names", &r.DNSNames)
+	u.str("host", &r.Host)
+	u.str("host_unicode", &r.HostUnicode)
+	u.str("url", &r.URL)
+	u.list("alpn", &r.ALPN)
+	u.str("", &r.HostUnknown)
+	u.list("", &r.Flags)
+	for _, k := range certBad {
+		u.note(k)
+	}
+	u.list("", &r.Anomalies)
+	for p, hp := range r.Profiles {
+		if !utf8.ValidString(hp.Host) || !utf8.ValidString(hp.Unknown) {
+			u.str("", &hp.Host)
+			u.str("", &hp.Unknown)
+			r.Profiles[p] = hp
+		}
+	}
+	if e := r.Explain; e != nil {
+		for i := range e.Candidates {
+			u.str("", &e.Candidates[i].Value)
+			u.str("", &e.Candidates[i].Field)
+		}
+		steps := func(tr []sniid.TraceStep) {
+			for i := range tr {
+				u.str("", &tr[i].Value)
+				u.str("", &tr[i].Why)
+			}
+		}
+		steps(e.Steps)
+		for _, tr := range e.Profiles {
+			steps(tr)
+		}
+	}
+	for _, k := range u.bad {
+		r.Anomalies = append(r.Anomalies, "name-not-utf8:"+k)
+	}
 }
 
 // certView is what a record shows of a certificate. It is made once per
@@ -469,8 +570,10 @@ func (an *analysis) record(fr *fileRun, j *job) *Record {
 // made): a busy capture shows the same few certificates again and again,
 // and tlsparse hands out one *Certificate for equal ones.
 type certView struct {
-	rec  *CertRecord
-	line string
+	rec     *CertRecord
+	bad     []string // keys of rec escaped for not being UTF-8 (certRecord)
+	line    string
+	lineBad bool // line holds an escaped byte
 }
 
 func (fr *fileRun) view(c *tlsparse.Certificate) *certView {
@@ -480,7 +583,9 @@ func (fr *fileRun) view(c *tlsparse.Certificate) *certView {
 	if len(fr.certs) >= 4096 || fr.certs == nil {
 		fr.certs = make(map[*tlsparse.Certificate]*certView)
 	}
-	v := &certView{rec: certRecord(c), line: chainLine(c)}
+	v := new(certView)
+	v.rec, v.bad = certRecord(c)
+	v.line, v.lineBad = chainLine(c)
 	fr.certs[c] = v
 	return v
 }

@@ -4,6 +4,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
 
 	"github.com/tsid-project/tsid/sniid"
 	"github.com/tsid-project/tsid/tlsparse"
@@ -30,7 +34,9 @@ type Record struct {
 
 	// Beyond the contract's minimum: useful detail, stable names.
 	HostUnknown string     `json:"host_unknown,omitempty"` // why the profile could not decide
-	ServerNames []string   `json:"server_names,omitempty"` // every server_name entry, when more than one
+	SNIUnicode  string     `json:"sni_unicode,omitempty"`  // the SNI with its IDNA A-labels decoded
+	HostUnicode string     `json:"host_unicode,omitempty"` // the host with its IDNA A-labels decoded
+	ServerNames []string   `json:"server_names,omitempty"` // every server_name entry: several, or the SNI cut at a NUL
 	ALPN        []string   `json:"alpn"`
 	Offered     []string   `json:"offered_versions,omitempty"`
 	CipherSuite string     `json:"cipher_suite,omitempty"`
@@ -102,16 +108,18 @@ func formatTime(t time.Time) string {
 	return t.Format("2006-01-02T15:04:05.000000Z")
 }
 
-// certRecord converts the parsed leaf to its JSON form.
-func certRecord(c *tlsparse.Certificate) *CertRecord {
-	r := &CertRecord{
+// certRecord converts the parsed leaf to its JSON form. Names that are
+// not UTF-8 are escaped (see escapeNonUTF8); bad lists the keys, as
+// "cert.cn", that were.
+func certRecord(c *tlsparse.Certificate) (r *CertRecord, bad []string) {
+	r = &CertRecord{
 		Subject:    c.Subject,
 		CN:         c.CN,
 		OU:         nonNil(c.OUs),
 		O:          nonNil(c.Os),
 		SANDNS:     nonNil(c.DNSNames),
 		SANIP:      []string{},
-		SANs:       []SANEntry{},
+		SANs:       make([]SANEntry, 0, len(c.SANs)),
 		Issuer:     c.Issuer,
 		NotBefore:  jsonTime(c.NotBefore),
 		NotAfter:   jsonTime(c.NotAfter),
@@ -122,14 +130,25 @@ func certRecord(c *tlsparse.Certificate) *CertRecord {
 	for _, ip := range c.IPs {
 		r.SANIP = append(r.SANIP, ip.String())
 	}
+	var u utf8Check
 	for _, s := range c.SANs {
-		r.SANs = append(r.SANs, SANEntry{Type: s.Type, Value: s.Value})
+		e := SANEntry{Type: s.Type, Value: s.Value}
+		u.str("cert.sans", &e.Value)
+		r.SANs = append(r.SANs, e)
 	}
-	return r
+	u.str("cert.subject", &r.Subject)
+	u.str("cert.cn", &r.CN)
+	u.list("cert.ou", &r.OU)
+	u.list("cert.o", &r.O)
+	u.list("cert.san_dns", &r.SANDNS)
+	u.str("cert.issuer", &r.Issuer)
+	u.str("cert.x509_error", &r.X509Error)
+	return r, u.bad
 }
 
-// chainLine is the one-line summary of a chain certificate.
-func chainLine(c *tlsparse.Certificate) string {
+// chainLine is the one-line summary of a chain certificate, escaped with
+// escapeNonUTF8; bad says whether it needed it.
+func chainLine(c *tlsparse.Certificate) (line string, bad bool) {
 	var b strings.Builder
 	b.WriteString("subject=")
 	b.WriteString(c.Subject)
@@ -152,7 +171,7 @@ func chainLine(c *tlsparse.Certificate) string {
 	} else {
 		b.WriteString(c.SHA256)
 	}
-	return b.String()
+	return escapeNonUTF8(b.String())
 }
 
 func nonNil(s []string) []string {
@@ -160,4 +179,122 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// escapeNonUTF8 writes every byte of s that is not part of valid UTF-8 as
+// the four characters \xNN, as the table shows it, and reports whether
+// there was one. JSON cannot carry such bytes: encoding/json would put
+// U+FFFD in their place, and the user would read another name than the
+// one sent, with no sign of it. A name holding the text "\xff" itself
+// looks the same; the name-not-utf8 anomaly tells them apart.
+func escapeNonUTF8(s string) (string, bool) {
+	if utf8.ValidString(s) {
+		return s, false
+	}
+	const hex = "0123456789abcdef"
+	b := make([]byte, 0, len(s)+16)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, '\\', 'x', hex[s[i]>>4], hex[s[i]&0xf])
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return string(b), true
+}
+
+// utf8Check escapes the strings of a record with escapeNonUTF8 and
+// remembers which keys needed it, each once.
+type utf8Check struct{ bad []string }
+
+func (u *utf8Check) note(key string) {
+	for _, k := range u.bad {
+		if k == key {
+			return
+		}
+	}
+	u.bad = append(u.bad, key)
+}
+
+func (u *utf8Check) str(key string, s *string) {
+	if e, changed := escapeNonUTF8(*s); changed {
+		*s = e
+		if key != "" {
+			u.note(key)
+		}
+	}
+}
+
+// list escapes the elements of *l, copying the slice first when one
+// changes: it may be the parser's, which is shared.
+func (u *utf8Check) list(key string, l *[]string) {
+	copied := false
+	for i, s := range *l {
+		e, changed := escapeNonUTF8(s)
+		if !changed {
+			continue
+		}
+		if !copied {
+			*l = append([]string(nil), *l...)
+			copied = true
+		}
+		(*l)[i] = e
+		if key != "" {
+			u.note(key)
+		}
+	}
+}
+
+// oddName reports whether a name the firewall compares holds a byte that
+// is not printable ASCII (a space is printable): NUL, control characters,
+// escape sequences, DEL, bytes that are not UTF-8, or raw UTF-8, which is
+// not a valid host_name (RFC 6066, Section 3: A-labels only). IDNA
+// A-labels are ASCII and fine, unless they decode (uni) to a rune that is
+// not printable, such as a right-to-left override.
+func oddName(raw, uni string) bool {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] < 0x20 || raw[i] >= 0x7f {
+			return true
+		}
+	}
+	for _, r := range uni {
+		if !unicode.IsPrint(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// unicodeName returns name with its IDNA A-labels ("xn--", in any case)
+// decoded to Unicode, or "" when it has none. Decoding is punycode only
+// (idna.Punycode): no mapping and no validation, so an odd but real name
+// is shown rather than refused. ok is false when an A-label does not
+// decode: bad punycode, bytes that are not UTF-8, a result in ASCII, or a
+// code point that is no character (a surrogate, which Go would turn into
+// U+FFFD without a word).
+func unicodeName(name string) (uni string, ok bool) {
+	labels := strings.Split(name, ".")
+	ace := false
+	for i, l := range labels {
+		if len(l) < 4 || !strings.EqualFold(l[:4], "xn--") {
+			continue
+		}
+		ace = true
+		if !utf8.ValidString(l) {
+			return "", false
+		}
+		// idna knows only the lower-case prefix; the rest of a label is
+		// case-insensitive punycode already.
+		u, err := idna.Punycode.ToUnicode("xn--" + l[4:])
+		if err != nil || u == "" || strings.ContainsRune(u, utf8.RuneError) {
+			return "", false
+		}
+		labels[i] = u
+	}
+	if !ace {
+		return "", true
+	}
+	return strings.Join(labels, "."), true
 }
