@@ -309,15 +309,19 @@ func fmcAccessRule(fr fmcRule, urls map[string]fmcItem, groups map[string]fmcGro
 		warns = append(warns, Warning{src, fmt.Sprintf("rule %q: %s", x.Name, w)})
 	}
 	r.Name, r.Categories, r.Conditions = x.Name, cats, conds
-	text := fmt.Sprintf("%s %q", x.Action, x.Name)
+	text := fmt.Sprintf("rule %s (%s)", x.Name, x.Action)
+	var what []string
 	if len(shown) > 0 {
-		text += " urls " + strings.Join(shown, ", ")
+		what = append(what, "urls "+strings.Join(shown, ", "))
 	}
 	if len(cats) > 0 {
-		text += " categories " + strings.Join(cats, ", ")
+		what = append(what, "categories "+strings.Join(cats, ", "))
 	}
 	if len(conds) > 0 {
-		text += " and " + strings.Join(conds, ", ")
+		what = append(what, "conditions on "+strings.Join(conds, ", "))
+	}
+	if len(what) > 0 {
+		text += ": " + strings.Join(what, "; ")
 	}
 	r.Text = text
 	return r, warns, nil
