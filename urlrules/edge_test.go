@@ -47,7 +47,9 @@ func TestEdgeCases(t *testing.T) {
 		{"obj", "https://tools.cisco.com", "http://example.com/x", NoMatch, ""},
 		{"obj", "example.com/x", "https://cisco.com", NoMatch, ""},
 		{"obj", ".cisco.com", "cisco.com", NoMatch, ""},
-		{"obj", "cisco.com", "", NoMatch, "no host"},
+		{"obj", "cisco.com", "", NoMatch, "no URL"},
+		{"obj", "/", "", NoMatch, "no URL"},
+		{"obj", "cisco.com", "http:///x", NoMatch, "no host"},
 		// '*' is a plain character in objects.
 		{"obj", "*.cisco.com", "*.cisco.com", Match, ""},
 		// SI wildcards, exact entries, paths, addresses.

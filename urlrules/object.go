@@ -92,6 +92,9 @@ func MatchObject(entry, url string) (Result, string) {
 // URL FMC logs for it). The host compares as lower-case A-labels; a port
 // on it is dropped and noted.
 func (o Object) Match(url string) (Result, string) {
+	if url == "" {
+		return NoMatch, "no URL"
+	}
 	t := parseTarget(url)
 	if o.port != "" {
 		q := o

@@ -172,6 +172,9 @@ func ParseRules(name string, r io.Reader) ([]Rule, []Warning, error) {
 			return &ParseError{src, err.Error()}
 		}
 		rule.Text = text
+		if strings.Contains(f[1], "#") {
+			ws = append(ws, fmt.Sprintf("'#' in %q is part of the entry: a comment needs a blank before it", f[1]))
+		}
 		for _, w := range ws {
 			warns = append(warns, Warning{src, w})
 		}

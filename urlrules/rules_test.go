@@ -46,6 +46,7 @@ func TestParseRules(t *testing.T) {
 	wantWarn := map[string]string{
 		"p.rules:5": "path",
 		"p.rules:7": "port :8443",
+		"p.rules:6": "'#' in \"social.example#frag\" is part of the entry",
 		"p.rules:8": "xn--bcher-kva.example",
 	}
 	got := map[string][]string{}

@@ -167,6 +167,9 @@ func (p *Policy) fix(host, d string, vi Verdict) (Suggestion, bool) {
 			notes = append(notes, "the rule matches "+d+" and every name ending in ."+d)
 		}
 	}
+	if r := vi.Rule; r != nil && len(r.Conditions) > 0 && s.Changes[len(s.Changes)-1].Layer == LayerAccess {
+		notes = append(notes, "give the rule the other conditions of "+r.Source+" ("+strings.Join(r.Conditions, ", ")+"), which tsid does not check")
+	}
 	s.Note = strings.Join(notes, "; ")
 	return s, true
 }

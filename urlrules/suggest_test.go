@@ -128,6 +128,14 @@ func TestSuggestionReach(t *testing.T) {
 	if s := parent.String(); !strings.Contains(s, `add "allow cisco.com" after the last rule`) {
 		t.Errorf("String() = %q", s)
 	}
+	// A fix that mirrors an FMC rule with conditions tsid cannot check
+	// says to copy them.
+	cond, _, _ := NewRule(LayerAccess, Allow, "acp.json:7", "tools.cisco.com")
+	cond.Conditions = []string{"sourceNetworks"}
+	q := &Policy{Rules: []Rule{cond}, AssumeOtherConditions: true}
+	if ss := q.Suggest("toos.cisco.com", "tools.cisco.com"); len(ss) == 0 || !strings.Contains(ss[0].Note, "other conditions of acp.json:7 (sourceNetworks)") {
+		t.Errorf("suggestions %v", ss)
+	}
 	// The policy suggested on is left alone.
 	if len(p.Rules) != 2 {
 		t.Errorf("Suggest changed the policy: %d rules", len(p.Rules))
