@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/tsid-project/tsid/sniid"
@@ -24,9 +26,10 @@ type recordWriter interface {
 func newWriter(format string, w io.Writer, o *analyzeOptions, all bool) recordWriter {
 	switch format {
 	case "json":
-		e := json.NewEncoder(w)
-		e.SetEscapeHTML(false)
-		return &jsonWriter{enc: e}
+		j := &jsonWriter{w: w}
+		j.enc = json.NewEncoder(&j.buf)
+		j.enc.SetEscapeHTML(false)
+		return j
 	case "csv":
 		return &csvWriter{w: csv.NewWriter(w), all: all}
 	default:
@@ -51,12 +54,56 @@ func (s *summary) print(w io.Writer) {
 }
 
 // jsonWriter writes JSON Lines.
-type jsonWriter struct{ enc *json.Encoder }
+type jsonWriter struct {
+	w   io.Writer
+	buf bytes.Buffer
+	enc *json.Encoder
+}
 
-func (j *jsonWriter) Write(r *Record) error { return j.enc.Encode(r) }
-func (j *jsonWriter) Close(*summary) error  { return nil }
+func (j *jsonWriter) Write(r *Record) error {
+	j.buf.Reset()
+	if err := j.enc.Encode(r); err != nil {
+		return err
+	}
+	_, err := j.w.Write(escapeInvisible(j.buf.Bytes()))
+	return err
+}
 
-// csvWriter flattens records; lists are joined with ";".
+func (j *jsonWriter) Close(*summary) error { return nil }
+
+// escapeInvisible rewrites, in JSON text, the runes encoding/json leaves
+// raw that a terminal acts on or hides: DEL, C1 controls such as U+009B
+// (CSI), and format characters such as U+202E (right-to-left override).
+// They are written as \uXXXX, which decodes to the same string: the
+// value is exact, and `cat` or `jq -c` of the output cannot drive the
+// terminal. Outside strings JSON text is ASCII, so any such rune is in a
+// string. b is returned as it is unless it holds one.
+func escapeInvisible(b []byte) []byte {
+	i := 0
+	for i < len(b) && b[i] < 0x7f {
+		i++
+	}
+	if i == len(b) {
+		return b
+	}
+	out := append([]byte(nil), b[:i]...)
+	for i < len(b) {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == 0x7f || r >= 0x80 && !unicode.IsPrint(r) && r != utf8.RuneError {
+			for _, u := range utf16.AppendRune(nil, r) {
+				out = fmt.Appendf(out, `\u%04x`, u)
+			}
+		} else {
+			out = append(out, b[i:i+n]...)
+		}
+		i += n
+	}
+	return out
+}
+
+// csvWriter flattens records; lists are joined with ";". Cells are
+// escaped as in the table (printable), and a cell a spreadsheet would
+// take for a formula gets a leading "'" (csvCell).
 type csvWriter struct {
 	w      *csv.Writer
 	all    bool
@@ -66,7 +113,7 @@ type csvWriter struct {
 var csvColumns = []string{"time", "file", "client", "server", "sni", "tls_version", "cert_status",
 	"cert_subject", "cert_cn", "cert_ou", "cert_o", "cert_san_dns", "cert_san_ip", "cert_issuer",
 	"cert_not_before", "cert_not_after", "cert_sha256", "cert_self_signed", "dns_names",
-	"profile", "host", "host_source", "url", "flags"}
+	"profile", "host", "host_source", "url", "flags", "sni_unicode", "host_unicode"}
 
 func (c *csvWriter) Write(r *Record) error {
 	if !c.header {
@@ -89,14 +136,29 @@ func (c *csvWriter) Write(r *Record) error {
 	} else {
 		row = append(row, "", "", "", "", "", "", "", "", "", "", "")
 	}
-	row = append(row, j(r.DNSNames), r.Profile, r.Host, r.HostSource, r.URL, j(r.Flags))
+	row = append(row, j(r.DNSNames), r.Profile, r.Host, r.HostSource, r.URL, j(r.Flags), r.SNIUnicode, r.HostUnicode)
 	if c.all {
 		for _, p := range sniid.Profiles() {
 			hp := r.Profiles[p.Name]
 			row = append(row, hp.Host, hp.HostSource)
 		}
 	}
+	for i, v := range row {
+		row[i] = csvCell(v)
+	}
 	return c.w.Write(row)
+}
+
+// csvCell makes a cell safe to open: control characters and the like
+// escaped as in the table, and a leading "'" before a cell that starts
+// with = + - or @, which spreadsheets evaluate as a formula (CSV
+// injection: a certificate's CN "=HYPERLINK(…)" would otherwise run).
+func csvCell(s string) string {
+	s = printable(s)
+	if s != "" && strings.IndexByte("=+-@", s[0]) >= 0 {
+		return "'" + s
+	}
+	return s
 }
 
 func (c *csvWriter) Close(*summary) error {
@@ -157,6 +219,9 @@ func (t *tableWriter) cells(r *Record) []string {
 	sni := r.SNI
 	if sni == "" {
 		sni = "-"
+		if contains(r.Anomalies, "sni-empty") {
+			sni = `""` // sent, but empty: not the same as no SNI
+		}
 	}
 	url := r.URL
 	switch {
@@ -227,7 +292,7 @@ func wrapList(lead string, items []string) string {
 	w.WriteString(lead)
 	col := len(lead)
 	for i, f := range items {
-		f = printable(f)
+		f = cut(printable(f), explainWidth)
 		if i > 0 {
 			if col+2+width(f) > tableWidth {
 				w.WriteString(",\n" + strings.Repeat(" ", len(lead)))
@@ -267,8 +332,17 @@ func (t *tableWriter) row(r *Record) error {
 		b.WriteString(wrapList("    profiles: ", picks))
 		b.WriteByte('\n')
 	}
+	if len(r.ServerNames) > 0 {
+		// Several names, or the SNI cut at a NUL: what was really sent.
+		b.WriteString(wrapList("    server_names: ", r.ServerNames))
+		b.WriteByte('\n')
+	}
+	if u := unicodeLine(r); len(u) > 0 {
+		b.WriteString(wrapList("    unicode: ", u))
+		b.WriteByte('\n')
+	}
 	if r.HostUnknown != "" {
-		fmt.Fprintf(&b, "    host unknown: %s\n", r.HostUnknown)
+		fmt.Fprintf(&b, "    host unknown: %s\n", printable(r.HostUnknown))
 	}
 	if t.explain && r.Explain != nil {
 		writeExplain(&b, r)
@@ -277,20 +351,64 @@ func (t *tableWriter) row(r *Record) error {
 	return err
 }
 
+// unicodeLine lists the Unicode forms of IDNA names for the table: the
+// URL column keeps the A-labels as sent.
+func unicodeLine(r *Record) []string {
+	switch {
+	case r.SNIUnicode == "" && r.HostUnicode == "":
+		return nil
+	case r.SNIUnicode == r.HostUnicode:
+		return []string{r.SNIUnicode + " (sni, host)"}
+	}
+	var u []string
+	if r.SNIUnicode != "" {
+		u = append(u, r.SNIUnicode+" (sni)")
+	}
+	if r.HostUnicode != "" {
+		u = append(u, r.HostUnicode+" (host)")
+	}
+	return u
+}
+
+// What the table prints of a name is bounded, the JSON has it all: at
+// most explainRun --explain candidates of one kind in a row (a
+// certificate may carry 10,000 SANs), and at most explainWidth runes of
+// a name on the indented lines (a CN may be 60 KB).
+const (
+	explainRun   = 16
+	explainWidth = 300
+)
+
 func writeExplain(b *strings.Builder, r *Record) {
 	e := r.Explain
 	b.WriteString("    candidates:\n")
-	for _, c := range e.Candidates {
+	run := 0
+	for i, c := range e.Candidates {
+		if i > 0 && c.Field == e.Candidates[i-1].Field {
+			run++
+		} else {
+			run = 1
+		}
+		if run > explainRun {
+			if run == explainRun+1 {
+				n := 1
+				for n < len(e.Candidates)-i && e.Candidates[i+n].Field == c.Field {
+					n++
+				}
+				fmt.Fprintf(b, "      %-22s … (+%d more; -f json lists them all)\n", printable(c.Field), n)
+			}
+			continue
+		}
 		v := c.Value
 		if v == "" {
 			v = "(absent)"
 		}
-		fmt.Fprintf(b, "      %-22s %s\n", c.Field, printable(v))
+		fmt.Fprintf(b, "      %-22s %s\n", printable(c.Field), cut(printable(v), explainWidth))
 	}
 	if len(r.Chain) > 0 {
 		b.WriteString("    chain:\n")
 		for i, c := range r.Chain {
-			fmt.Fprintf(b, "      [%d] %s\n", i, printable(c))
+			fmt.Fprintf(b, "      [%d] %s\n", i, cut(printable(c), explainWidth))
 		}
 	}
 	steps := func(name string, tr []sniid.TraceStep) {
@@ -304,7 +422,7 @@ func writeExplain(b *strings.Builder, r *Record) {
 			if v == "" {
 				v = "-"
 			}
-			fmt.Fprintf(b, "      %d. %-5s %s  %-30s %s\n", i+1, s.Field, verdict, printable(v), s.Why)
+			fmt.Fprintf(b, "      %d. %-5s %s  %-30s %s\n", i+1, s.Field, verdict, cut(printable(v), explainWidth), printable(s.Why))
 		}
 	}
 	steps(r.Profile, e.Steps)
