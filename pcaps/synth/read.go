@@ -37,10 +37,12 @@ type DNSPacket struct {
 }
 
 // Decode reads a capture written by a Writer back into TCP flows and DNS
-// messages. It is strict: a bad IP or TCP checksum, a segment outside the
-// sequence space set by the SYNs, or two different bytes for one
-// sequence number is an error; UDP other than DNS (port 53) is skipped. It exists to check generated captures; tsid
-// itself reads captures with package pcaps.
+// messages, taking off the tunnels gopacket knows (every Encap but
+// ERSPAN1, ERSPAN3, VNTag and UnknownTag). It is strict: a bad IP or TCP
+// checksum, a segment outside the sequence space set by the SYNs, or two
+// different bytes for one sequence number is an error; UDP other than DNS
+// (port 53) is skipped. It exists to check generated captures; tsid itself
+// reads captures with package pcaps.
 func Decode(r io.Reader) ([]*Flow, []DNSPacket, error) {
 	// pcapgo allocates what length fields claim before reading; read the
 	// file first and check them, so damaged input costs bounded memory.
@@ -93,13 +95,27 @@ func Decode(r io.Reader) ([]*Flow, []DNSPacket, error) {
 		if el := p.ErrorLayer(); el != nil {
 			return nil, nil, fmt.Errorf("synth: packet %d: %v", n, el.Error())
 		}
+		// A tunnelled packet (Options.Encap) is its innermost IP packet;
+		// the tunnels' IPv4 headers are checked too.
+		var nl gopacket.NetworkLayer
+		var tl gopacket.TransportLayer
+		for _, l := range p.Layers() {
+			switch l := l.(type) {
+			case *layers.IPv4:
+				if internetSum(l.Contents) != 0xffff {
+					return nil, nil, fmt.Errorf("synth: packet %d: bad IPv4 header checksum", n)
+				}
+				nl, tl = l, nil
+			case *layers.IPv6:
+				nl, tl = l, nil
+			case *layers.TCP, *layers.UDP:
+				tl = l.(gopacket.TransportLayer)
+			}
+		}
 		var srcIP, dstIP netip.Addr
 		var pseudo []byte
-		switch ip := p.NetworkLayer().(type) {
+		switch ip := nl.(type) {
 		case *layers.IPv4:
-			if internetSum(ip.Contents) != 0xffff {
-				return nil, nil, fmt.Errorf("synth: packet %d: bad IPv4 header checksum", n)
-			}
 			srcIP, _ = netip.AddrFromSlice(ip.SrcIP.To4())
 			dstIP, _ = netip.AddrFromSlice(ip.DstIP.To4())
 			pseudo = append(append(slices.Clone(srcIP.AsSlice()), dstIP.AsSlice()...), 0, byte(ip.Protocol))
@@ -110,7 +126,6 @@ func Decode(r io.Reader) ([]*Flow, []DNSPacket, error) {
 		default:
 			return nil, nil, fmt.Errorf("synth: packet %d: no IP layer", n)
 		}
-		tl := p.TransportLayer()
 		if tl == nil {
 			return nil, nil, fmt.Errorf("synth: packet %d: no transport layer", n)
 		}

@@ -194,6 +194,18 @@ func TestWriterDecode(t *testing.T) {
 		{name: "null-v6", opts: Options{Link: Loopback}, v6: true},
 		{name: "small-mss-disorder", tcp: TCP{MSS: 100, Shuffle: 9, Duplicates: 4}},
 		{name: "isn-wrap", tcp: TCP{ClientISN: 0xffffff00, ServerISN: 0xfffffff0, MSS: 64}},
+		// gopacket takes off these tunnels; pcaps' tests cover all.
+		{name: "gre-vlan", opts: Options{Encap: GRE}, tcp: TCP{VLANs: []uint16{100}}},
+		{name: "gre-v6-raw", opts: Options{Encap: GRE, Link: RawIP}, v6: true},
+		{name: "erspan2", opts: Options{Encap: ERSPAN2}},
+		{name: "vxlan-v6-sll", opts: Options{Encap: VXLAN, Link: LinuxSLL}, v6: true},
+		{name: "geneve-null", opts: Options{Encap: Geneve, Link: Loopback}},
+		{name: "gtp-u", opts: Options{Encap: GTPU}},
+		{name: "gtp-u-v6", opts: Options{Encap: GTPU}, v6: true},
+		{name: "ip-in-ip", opts: Options{Encap: IPinIP}},
+		{name: "6in4", opts: Options{Encap: IPinIP, Link: Loopback}, v6: true},
+		{name: "mpls-v6", opts: Options{Encap: MPLS}, v6: true},
+		{name: "pppoe-qinq", opts: Options{Encap: PPPoE}, tcp: TCP{VLANs: []uint16{200, 300}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			conv := convs[tc.v6]
@@ -264,6 +276,15 @@ func TestWriterErrors(t *testing.T) {
 	if err := w.WriteDNS(DNS{Name: "a.example"}); err == nil {
 		t.Error("DNS without addresses: got nil error")
 	}
+	for _, e := range []Encap{MPLS, PPPoE, VNTag, UnknownTag, UnknownTag + 1} {
+		w, err := NewWriter(&bytes.Buffer{}, Options{Link: RawIP, Encap: e})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WriteConversation(&conv, TCP{}); err == nil {
+			t.Errorf("%v on raw IP: got nil error", e)
+		}
+	}
 	if _, err := NewWriter(&bytes.Buffer{}, Options{Format: 9}); err == nil {
 		t.Error("unknown format: got nil error")
 	}
@@ -311,6 +332,10 @@ func segEqual(a, b segment) bool {
 func TestLinkString(t *testing.T) {
 	got := []string{Ethernet.String(), LinuxSLL.String(), RawIP.String(), Loopback.String(), Link(9).String()}
 	if diff := cmp.Diff([]string{"ethernet", "linux-sll", "raw-ip", "null", "Link(9)"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	got = []string{NoEncap.String(), ERSPAN3.String(), UnknownTag.String(), Encap(99).String()}
+	if diff := cmp.Diff([]string{"none", "erspan3", "unknown-tag", "Encap(99)"}, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }

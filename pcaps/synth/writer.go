@@ -67,6 +67,9 @@ type Options struct {
 	// Step later (default 1ms).
 	Start time.Time
 	Step  time.Duration
+	// Encap wraps every IP packet in a tunnel or tag (default none);
+	// MPLS, PPPoE, VNTag and UnknownTag need link type Ethernet.
+	Encap Encap
 }
 
 // TCP lays out one conversation as packets.
@@ -337,6 +340,29 @@ func (w *Writer) writeIP(dir Dir, src, dst netip.Addr, proto layers.IPProtocol, 
 	if dir == Server {
 		srcMAC, dstMAC = gatewayMAC, clientMAC
 	}
+	if err := tl.SetNetworkLayerForChecksum(ip); err != nil {
+		return err
+	}
+	inner := []gopacket.SerializableLayer{ip.(gopacket.SerializableLayer), tl}
+	if payload != nil {
+		inner = append(inner, payload)
+	}
+	inner = append(inner, app...)
+	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+	if w.opts.Encap != NoEncap {
+		if err := gopacket.SerializeLayers(w.buf, opts, inner...); err != nil {
+			return fmt.Errorf("synth: encoding packet: %w", err)
+		}
+		var err error
+		etype, inner, err = w.encapsulate(dir, etype, append([]byte(nil), w.buf.Bytes()...), srcMAC, dstMAC)
+		if err != nil {
+			return err
+		}
+		if etype != layers.EthernetTypeIPv4 && w.opts.Link != Ethernet {
+			return fmt.Errorf("synth: encapsulation %v needs link type ethernet, not %v", w.opts.Encap, w.opts.Link)
+		}
+		family = layers.ProtocolFamilyIPv4
+	}
 	switch w.opts.Link {
 	case Ethernet:
 		eth := &layers.Ethernet{SrcMAC: srcMAC, DstMAC: dstMAC, EthernetType: etype}
@@ -363,15 +389,7 @@ func (w *Writer) writeIP(dir Dir, src, dst netip.Addr, proto layers.IPProtocol, 
 	case Loopback:
 		ls = append(ls, &layers.Loopback{Family: family})
 	}
-	if err := tl.SetNetworkLayerForChecksum(ip); err != nil {
-		return err
-	}
-	ls = append(ls, ip.(gopacket.SerializableLayer), tl)
-	if payload != nil {
-		ls = append(ls, payload)
-	}
-	ls = append(ls, app...)
-	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+	ls = append(ls, inner...)
 	if err := gopacket.SerializeLayers(w.buf, opts, ls...); err != nil {
 		return fmt.Errorf("synth: encoding packet: %w", err)
 	}
