@@ -25,6 +25,21 @@ func BenchmarkDecodeTCP(b *testing.B) {
 	}
 }
 
+// BenchmarkDecodeVXLAN: a mirrored frame in VXLAN (outer Ethernet, IPv4,
+// UDP, VXLAN, inner Ethernet) decodes without allocating too.
+func BenchmarkDecodeVXLAN(b *testing.B) {
+	inner := ethTCP(b, tseg{from: "10.0.0.1:1234", to: "10.0.0.2:443", seq: 1, flags: "A", data: string(make([]byte, 1400))})
+	frame := frameOf(etherIPv4, outerUDP(b, portVXLAN, cat(u16(0x0800, 0, 0x0001, 0x2300), inner)))
+	dc := newDecoder()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(frame)))
+	for b.Loop() {
+		if dc.decode(frame, LinkEthernet, t0) != resOK || !dc.p.outer[0].IsValid() {
+			b.Fatal("decode failed")
+		}
+	}
+}
+
 type discard struct{ stop bool }
 
 func (d discard) Data(Dir, []byte, time.Time) bool { return !d.stop }

@@ -50,6 +50,9 @@ func FuzzDecode(f *testing.F) {
 	f.Add(uint16(LinkRaw), ipTCP(f, tseg{from: "[2001:db8::1]:1", to: "[2001:db8::2]:2", flags: "S"}))
 	f.Add(uint16(LinkNull), append([]byte{24, 0, 0, 0}, ipTCP(f, tseg{from: "[::1]:1", to: "[::1]:2", data: "x"})...))
 	f.Add(uint16(LinkSLL2), append(make([]byte, 20), ipTCP(f, s)...))
+	for _, tc := range tunnelCases(f) {
+		f.Add(uint16(tc.link), tc.data)
+	}
 	f.Fuzz(func(t *testing.T, link uint16, data []byte) {
 		dc := newDecoder()
 		for range 2 { // a second time through the defragmenter
