@@ -150,11 +150,13 @@ func cutScheme(s string) (scheme, rest string) {
 
 // target is a URL or host as a firewall logs it, in comparable form.
 type target struct {
-	scheme string // lower case; "https" when the input had none
-	host   string // lower-case A-labels, port removed, a trailing dot kept
-	port   string // the port removed from the host, if any
-	rest   string // path, query and fragment as given; "" for https://host
-	badIDN bool   // the host had non-ASCII bytes that are no valid IDN
+	scheme string   // lower case; "https" when the input had none
+	host   string   // lower-case A-labels, port removed, a trailing dot kept
+	port   string   // the port removed from the host, if any
+	rest   string   // path, query and fragment as given; "" for https://host
+	badIDN bool     // the host had non-ASCII bytes that are no valid IDN
+	labels []string // host split at dots, made once for the SI matchers
+	ip     bool     // host is an IP literal
 }
 
 // parseTarget reads "scheme://host[:port][/path...]" or a bare host, which
@@ -174,6 +176,20 @@ func parseTarget(s string) target {
 	var ok bool
 	t.host, ok = aLabels(host)
 	t.badIDN = !ok
+	t.labels = strings.Split(t.host, ".")
+	t.ip = isIP(t.host)
+	return t
+}
+
+// dnsTarget reads a DNS name; one trailing dot, the fully qualified form
+// DNS messages use, is dropped.
+func dnsTarget(name string) target {
+	var t target
+	var ok bool
+	t.host, ok = aLabels(trimDot(name))
+	t.badIDN = !ok
+	t.labels = strings.Split(t.host, ".")
+	t.ip = isIP(t.host)
 	return t
 }
 

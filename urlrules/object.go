@@ -95,7 +95,11 @@ func (o Object) Match(url string) (Result, string) {
 	if url == "" {
 		return NoMatch, "no URL"
 	}
-	t := parseTarget(url)
+	return o.matchTarget(parseTarget(url))
+}
+
+// matchTarget is Match on a parsed URL.
+func (o Object) matchTarget(t target) (Result, string) {
 	if o.port != "" {
 		q := o
 		q.port = ""

@@ -60,8 +60,9 @@ type Verdict struct {
 	// Uncertain are the rules reached whose match is Unspecified, in
 	// order, before the rule (or default) that certainly applies.
 	Uncertain []*Rule
-	// Monitors are the monitor rules that matched before the deciding
-	// rule: logged, evaluation went on.
+	// Monitors are the monitor rules that certainly matched before the
+	// deciding rule (no uncertain rule before them): logged, evaluation
+	// went on.
 	Monitors []*Rule
 	// Why explains the verdict in one line.
 	Why string
@@ -81,11 +82,17 @@ func (p *Policy) Evaluate(host string) Verdict { return p.EvaluateConn(Conn{Host
 // EvaluateConn returns the verdict of the policy for c.
 func (p *Policy) EvaluateConn(c Conn) Verdict {
 	var e evaluation
+	var names []target
+	if len(p.DNSBlock) > 0 {
+		for _, n := range c.DNSNames {
+			names = append(names, dnsTarget(n))
+		}
+	}
 	for i := range p.DNSBlock {
 		r := &p.DNSBlock[i]
 		res, why := NoMatch, ""
-		for _, n := range c.DNSNames {
-			x, w := r.MatchURL(n)
+		for j, n := range c.DNSNames {
+			x, w := r.match(n, names[j])
 			if better(res, x) != res {
 				res, why = x, "DNS name "+n+": "+w
 			}
@@ -95,17 +102,18 @@ func (p *Policy) EvaluateConn(c Conn) Verdict {
 		}
 	}
 	url := c.url()
+	t := parseTarget(url)
 	allow, allowWhy := NoMatch, ""
 	var allowRule *Rule
 	for i := range p.SIAllow {
 		r := &p.SIAllow[i]
-		if x, w := r.MatchURL(url); better(allow, x) != allow {
+		if x, w := r.match(url, t); better(allow, x) != allow {
 			allow, allowWhy, allowRule = x, w, r
 		}
 	}
 	for i := range p.SIBlock {
 		r := &p.SIBlock[i]
-		res, why := r.MatchURL(url)
+		res, why := r.match(url, t)
 		switch {
 		case res == NoMatch:
 		case allow == Match:
@@ -121,7 +129,7 @@ func (p *Policy) EvaluateConn(c Conn) Verdict {
 	}
 	for i := range p.Rules {
 		r := &p.Rules[i]
-		res, why := p.ruleResult(r, url)
+		res, why := p.ruleResult(r, url, t)
 		if e.step(r, res, why) {
 			return e.verdict(p, c)
 		}
@@ -131,8 +139,8 @@ func (p *Policy) EvaluateConn(c Conn) Verdict {
 
 // ruleResult matches an access rule: its URL condition, and the other
 // conditions, which tsid cannot evaluate.
-func (p *Policy) ruleResult(r *Rule, url string) (Result, string) {
-	res, why := r.MatchURL(url)
+func (p *Policy) ruleResult(r *Rule, url string, t target) (Result, string) {
+	res, why := r.match(url, t)
 	if res == NoMatch || len(r.Conditions) == 0 {
 		return res, why
 	}

@@ -70,6 +70,20 @@ func (r *Rule) hasURLCondition() bool { return len(r.Entries) > 0 || len(r.Categ
 // rule without URL condition matches every URL; any other rule matches no
 // empty s. Conditions other than URLs are not looked at (Policy does).
 func (r *Rule) MatchURL(s string) (Result, string) {
+	return r.match(s, targetFor(r.Layer, s))
+}
+
+// targetFor parses s once for every rule of a layer: a DNS name for
+// LayerDNS, else a URL or bare host.
+func targetFor(l Layer, s string) target {
+	if l == LayerDNS {
+		return dnsTarget(s)
+	}
+	return parseTarget(s)
+}
+
+// match is MatchURL with s parsed as t.
+func (r *Rule) match(s string, t target) (Result, string) {
 	if r.Layer == LayerAccess && !r.hasURLCondition() {
 		return Match, "the rule has no URL condition"
 	}
@@ -82,9 +96,9 @@ func (r *Rule) MatchURL(s string) (Result, string) {
 		var w string
 		switch {
 		case i < len(r.objs):
-			res, w = r.objs[i].Match(s)
+			res, w = r.objs[i].matchTarget(t)
 		case i < len(r.pats):
-			res, w = r.pats[i].Match(s)
+			res, w = r.pats[i].matchTarget(t)
 		case r.Layer == LayerAccess:
 			res, w = MatchObject(e, s)
 		case r.Layer == LayerDNS:

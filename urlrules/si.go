@@ -160,14 +160,14 @@ func MatchDNS(entry, name string) (Result, string) {
 // DNS entry s is a DNS name; one trailing dot (the fully qualified form
 // DNS messages use) is dropped without comment.
 func (p Pattern) Match(s string) (Result, string) {
-	var t target
 	if p.dns {
-		var ok bool
-		t.host, ok = aLabels(trimDot(s))
-		t.badIDN = !ok
-	} else {
-		t = parseTarget(s)
+		return p.matchTarget(dnsTarget(s))
 	}
+	return p.matchTarget(parseTarget(s))
+}
+
+// matchTarget is Match on a parsed URL or name.
+func (p Pattern) matchTarget(t target) (Result, string) {
 	if p.port != "" {
 		q := p
 		q.port = ""
@@ -185,19 +185,24 @@ func (p Pattern) match(t target) (Result, string) {
 	if p.dot {
 		labels = append(labels[:len(labels):len(labels)], "")
 	}
-	raw, why := p.matchOnce(labels, t.host, t.rest)
+	hl := t.labels
+	if hl == nil { // a target not made by parseTarget or dnsTarget
+		hl, t.ip = strings.Split(t.host, "."), isIP(t.host)
+	}
+	raw, why := p.matchOnce(labels, t.host, hl, t.ip, t.rest)
 	if !p.dot && !hasDot(t.host) {
 		return raw, why
 	}
-	norm, nwhy := p.matchOnce(p.labels, trimDot(t.host), t.rest)
+	h := trimDot(t.host)
+	norm, nwhy := p.matchOnce(p.labels, h, strings.Split(h, "."), t.ip, t.rest)
 	if raw == norm {
 		return raw, why
 	}
 	return Unspecified, fmt.Sprintf("trailing dot: FMC's handling is undocumented (as written: %s; without the dot: %s, %s)", raw, norm, nwhy)
 }
 
-func (p Pattern) matchOnce(pl []string, h, rest string) (Result, string) {
-	r, why := matchLabels(pl, h, p.exact, p.ipv4)
+func (p Pattern) matchOnce(pl []string, h string, hl []string, ip bool, rest string) (Result, string) {
+	r, why := matchLabels(pl, h, hl, ip, p.exact, p.ipv4)
 	if r == NoMatch || p.path == "" {
 		return r, why
 	}
@@ -212,19 +217,19 @@ func (p Pattern) matchOnce(pl []string, h, rest string) (Result, string) {
 	return r, why
 }
 
-// matchLabels compares pattern labels pl with host h: equal label counts
-// when exact, else the host's last len(pl) labels; '*' matches one label.
-func matchLabels(pl []string, h string, exact, ipv4 bool) (Result, string) {
+// matchLabels compares pattern labels pl with host h, split into hl (ip:
+// h is an IP literal): equal label counts when exact, else the host's last
+// len(pl) labels; '*' matches one label.
+func matchLabels(pl []string, h string, hl []string, ip, exact, ipv4 bool) (Result, string) {
 	if h == "" {
 		return NoMatch, "no host"
 	}
-	if ip := isIP(h); ip != ipv4 {
+	if ip != ipv4 {
 		if ip {
 			return NoMatch, "an IP address host matches only IPv4 entries"
 		}
 		return NoMatch, "an IPv4 entry matches only an IP address host"
 	}
-	hl := strings.Split(h, ".")
 	if exact {
 		if len(hl) == len(pl) && labelsEqual(pl, hl) {
 			return Match, "exact host (trailing /)" + wildNote(pl)
