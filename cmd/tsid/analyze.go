@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/spf13/pflag"
 
@@ -27,6 +28,10 @@ type analyzeOptions struct {
 	explain     bool
 	jobs        int
 	noProgress  bool
+	date        string
+
+	textDate time.Time // --date parsed; zero: each file's own date
+	notes    *notes    // warnings and notes on stderr
 }
 
 // memoryPerFile is the soft memory limit per file analyzed at once.
@@ -46,6 +51,7 @@ func analyzeFlags(o *analyzeOptions) *pflag.FlagSet {
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no summary and no warnings on stderr; errors still shown")
 	fs.IntVarP(&o.jobs, "jobs", "j", 0, "analyze up to `N` files at once (default: GOMAXPROCS, the usable CPUs); 1 for one after another")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar (shown on a terminal for large input, see below)")
+	fs.StringVar(&o.date, "date", "", "date of the times of day in ASA/FTD text captures, `YYYY-MM-DD` (default: the file's modification date)")
 	return fs
 }
 
@@ -56,6 +62,11 @@ func analyzeUsage(fs *pflag.FlagSet) string {
 Reads packet captures (pcap or pcapng, optionally gzip-compressed; "-" is stdin),
 reassembles every TLS handshake and prints, per TLS connection, the SNI, the
 server certificate and the hostname a firewall logs for it.
+
+ASA/FTD text captures are read too: the output of 'show capture NAME dump'
+or 'show capture NAME detail dump', pasted into a file as it is (prompts,
+pager lines and CRLF line ends are fine). Their times have no date: --date
+sets it. A listing without 'dump' has no packet bytes and so no TLS.
 
 Flags:
 `)
@@ -111,6 +122,11 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if o.jobs == 0 {
 		o.jobs = runtime.GOMAXPROCS(0)
 	}
+	d, err := parseDate("analyze", o.date)
+	if err != nil {
+		return err
+	}
+	o.textDate = d
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// tsid's live data is small (connections in flight, records
 		// waiting for their turn) but a busy capture makes garbage fast:
@@ -142,6 +158,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		out, commit = w, c
 	}
 	prog := startProgress(an, files, stderr, &o)
+	o.notes = &notes{w: stderr, prog: prog, quiet: o.quiet}
 	if prog != nil && o.output == "" && isTerminal(stdout) {
 		out = behindBar{prog, out}
 	}

@@ -51,7 +51,8 @@ func exitCode(err error, stderr io.Writer) int {
 const mainUsage = `tsid predicts the hostname a firewall logs for TLS connections in packet captures.
 
 Usage:
-  tsid analyze [flags] FILE...   analyze captures (pcap, pcapng, gzip; "-" for stdin)
+  tsid analyze [flags] FILE...   analyze captures (pcap, pcapng, ASA/FTD text, gzip; "-" for stdin)
+  tsid convert FILE -o OUT.pcap  turn an ASA/FTD 'show capture … dump' text into a pcap
   tsid version                   print the version
   tsid help [COMMAND]            show help
 
@@ -59,8 +60,10 @@ Examples:
   tsid analyze capture.pcap
   tsid analyze --profile all --explain capture.pcapng
   tsid analyze -f json capture.pcap | jq 'select(.flags | index("no-sni"))'
+  tsid analyze --date 2026-11-02 asa-inside.txt
 
-Run 'tsid analyze --help' for the analyze flags, profiles and output formats.
+Run 'tsid analyze --help' for the analyze flags, profiles and output formats,
+and 'tsid convert --help' for text captures.
 `
 
 // run is the whole program: main only maps its error to an exit status.
@@ -72,6 +75,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "analyze":
 		return runAnalyze(args[1:], stdin, stdout, stderr)
+	case "convert":
+		return runConvert(args[1:], stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "tsid %s\n", versionString())
 		return nil
@@ -79,13 +84,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if len(args) > 1 && args[1] == "analyze" {
 			return runAnalyze([]string{"--help"}, stdin, stdout, stderr)
 		}
+		if len(args) > 1 && args[1] == "convert" {
+			return runConvert([]string{"--help"}, stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, mainUsage)
 		return nil
 	default:
 		if strings.HasPrefix(args[0], "-") {
 			return usageErrorf("flags go after the command, e.g. 'tsid analyze %s FILE' (see 'tsid --help')", args[0])
 		}
-		return usageErrorf("unknown command %q (want analyze or version; see 'tsid --help')", args[0])
+		return usageErrorf("unknown command %q (want analyze, convert or version; see 'tsid --help')", args[0])
 	}
 }
 

@@ -28,20 +28,27 @@ var isTerminal = func(w io.Writer) bool {
 // open opens a capture as pcaps.Open does, counting the bytes read from the
 // file (before decompression) for the progress display. pcaps reads
 // through a large buffer, so the count costs one atomic add per refill.
+// A text capture is dated (--date or the file's) and its warnings go to
+// stderr when it is closed.
 func (an *analysis) open(name string, stdin io.Reader) (*pcaps.Reader, io.Closer, error) {
 	var src io.Reader = stdin
 	var c io.Closer = io.NopCloser(nil)
+	var file *os.File
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
 			return nil, nil, err
 		}
-		src, c = f, f
+		src, c, file = f, f, f
 	}
 	rd, err := pcaps.NewReadAhead(name, &countingReader{r: src, n: &an.bytesRead})
 	if err != nil {
 		c.Close()
 		return nil, nil, err
+	}
+	if rd.Format() == "lina" { // ASA/FTD text: a date, and warnings when done
+		dateText(rd, name, file, an.opts.textDate, an.opts.notes)
+		return rd, closers{rd, c, warningsAtClose{rd, an.opts.notes}}, nil
 	}
 	return rd, closers{rd, c}, nil
 }
