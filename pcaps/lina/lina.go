@@ -116,10 +116,16 @@ type Parser struct {
 	lastStart Start // of the last packet whose start was decided
 	listed    int   // packets without hex
 
+	pagers    int // pager prompts seen
+	lastPager int // line of the last one
+
 	warns   []Warning
 	dropped int
 	name    string
 }
+
+// maxPagerWarnings: pager prompts named one by one; the rest are counted.
+const maxPagerWarnings = 3
 
 // NewParser reads a listing from r. Times are dated 1970-01-01 until
 // SetDate says otherwise.
@@ -172,6 +178,10 @@ func (p *Parser) Next() (*Packet, error) {
 			pk := p.endSection(true, p.line)
 			if pk != nil {
 				return pk, nil
+			}
+			if n := p.pagers - maxPagerWarnings; n > 0 {
+				p.warnf(p.lastPager, "%d more pager prompts skipped, the last one here", n)
+				p.pagers = maxPagerWarnings
 			}
 			if p.ioErr != nil {
 				return nil, p.ioErr
@@ -241,7 +251,12 @@ func trimRight(b []byte) []byte {
 func (p *Parser) handle(b []byte) *Packet {
 	for _, m := range pagerMarks {
 		if i := bytes.Index(b, m); i >= 0 {
-			p.warnf(p.line, "pager prompt %q skipped (lines may be missing here; 'terminal pager 0' turns the pager off)", m)
+			// Each page of a long paste has one: the first few are
+			// named, the rest counted (see Next).
+			if p.pagers++; p.pagers <= maxPagerWarnings {
+				p.warnf(p.line, "pager prompt %q skipped (lines may be missing here; 'terminal pager 0' turns the pager off)", m)
+			}
+			p.lastPager = p.line
 			b = b[i+len(m):]
 			// The pager erases itself with backspaces or a carriage
 			// return before the next line is printed.

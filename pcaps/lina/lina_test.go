@@ -430,7 +430,7 @@ func TestWriteParseRoundTrip(t *testing.T) {
 		}
 		got, w := parse(t, buf.String())
 		for _, x := range w {
-			if !strings.Contains(x.Msg, "More") && !strings.Contains(x.Msg, "the dump starts at the IP header, the one before at the Ethernet header") {
+			if !strings.Contains(x.Msg, "More") && !strings.Contains(x.Msg, "pager prompts") && !strings.Contains(x.Msg, "the dump starts at the IP header, the one before at the Ethernet header") {
 				t.Errorf("style %+v: warning %v", st, x)
 			}
 		}
@@ -463,5 +463,35 @@ func TestDetect(t *testing.T) {
 		if got := Detect([]byte(tc.in)); got != tc.want {
 			t.Errorf("Detect(%q) = %v", tc.in, got)
 		}
+	}
+}
+
+func TestManyPagers(t *testing.T) {
+	var buf bytes.Buffer
+	pks, _ := parse(t, exampleC)
+	frames := make([]Frame, 10)
+	for i := range frames {
+		frames[i] = Frame{day0.Add(time.Duration(i) * time.Second), pks[0].Data, StartIP}
+	}
+	if err := Write(&buf, frames, Style{Pager: 5}); err != nil {
+		t.Fatal(err)
+	}
+	got, w := parse(t, buf.String())
+	if len(got) != 10 {
+		t.Fatalf("%d packets", len(got))
+	}
+	var msgs []string
+	for _, x := range w {
+		msgs = append(msgs, x.String())
+	}
+	// 53 lines: a pager after every 5th, 10 in all.
+	want := []string{
+		`line 6: pager prompt "<--- More --->" skipped (lines may be missing here; 'terminal pager 0' turns the pager off)`,
+		`line 12: pager prompt "<--- More --->" skipped (lines may be missing here; 'terminal pager 0' turns the pager off)`,
+		`line 18: pager prompt "<--- More --->" skipped (lines may be missing here; 'terminal pager 0' turns the pager off)`,
+		`line 60: 7 more pager prompts skipped, the last one here`,
+	}
+	if diff := cmp.Diff(want, msgs); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
