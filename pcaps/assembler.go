@@ -67,6 +67,8 @@ type Stats struct {
 	Evicted       uint64 // connections ended because of MaxConns
 	Gaps          uint64 // Gap calls
 	Anomalies     uint64 // Anomaly calls
+	// Decap counts the tunnel headers and tags taken off.
+	Decap DecapStats
 }
 
 type connKey struct{ lo, hi netip.AddrPort }
@@ -244,7 +246,11 @@ func NewAssembler(f StreamFactory, cfg Config) *Assembler {
 }
 
 // Stats returns the counters so far.
-func (a *Assembler) Stats() Stats { return a.stats }
+func (a *Assembler) Stats() Stats {
+	s := a.stats
+	s.Decap = a.dec.decap
+	return s
+}
 
 // Packet decodes one captured frame and feeds it to reassembly. data is not
 // retained after the call.
@@ -392,9 +398,10 @@ func (a *Assembler) newConn(k connKey, src, dst netip.AddrPort, syn, ack bool, t
 	}
 	a.nextID++
 	c := &conn{key: k}
-	c.info = ConnInfo{ID: a.nextID, A: src, B: dst, SYN: syn && !ack, First: ts}
+	c.info = ConnInfo{ID: a.nextID, A: src, B: dst, SYN: syn && !ack, First: ts, Outer: a.dec.p.outer}
 	if syn && ack { // SYN-ACK first: its receiver initiated
 		c.info.A, c.info.B = dst, src
+		c.info.Outer[0], c.info.Outer[1] = c.info.Outer[1], c.info.Outer[0]
 	}
 	a.conns[k] = c
 	a.stats.Conns++

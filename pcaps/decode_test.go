@@ -505,8 +505,8 @@ func TestAssembleTunnels(t *testing.T) {
 				for _, k := range want {
 					headers[k] = packets
 				}
-				if dc.decap.Headers != headers {
-					t.Errorf("headers counted %v, want %v", dc.decap.Headers, headers)
+				if dc.decap.Headers != headers || a.Stats().Decap.Headers != headers {
+					t.Errorf("headers counted %v (Stats: %v), want %v", dc.decap.Headers, a.Stats().Decap.Headers, headers)
 				}
 				if len(rs.conns) != 1 {
 					t.Fatalf("%d connections", len(rs.conns))
@@ -514,6 +514,13 @@ func TestAssembleTunnels(t *testing.T) {
 				c := rs.conns[0]
 				if c.info.A != conv.Client || c.info.B != conv.Server || !c.info.SYN {
 					t.Errorf("connection %v > %v, SYN %v; want %v > %v, SYN", c.info.A, c.info.B, c.info.SYN, conv.Client, conv.Server)
+				}
+				var wantOuter [2]netip.Addr // the client's side first
+				if ipTunnel {
+					wantOuter = [2]netip.Addr{synth.TunnelEnd(synth.Client), synth.TunnelEnd(synth.Server)}
+				}
+				if c.info.Outer != wantOuter {
+					t.Errorf("ConnInfo.Outer %v, want %v", c.info.Outer, wantOuter)
 				}
 				cs := conv.Stream(synth.Client)
 				if !bytes.Equal(c.data[AtoB].Bytes(), cs) || !bytes.Equal(c.data[BtoA].Bytes(), conv.Stream(synth.Server)) {

@@ -33,6 +33,13 @@
 // in many captures. Decoding is hand-written and allocates nothing per packet
 // (IPv4 fragments and DNS responses excepted).
 //
+// Tunnels of SPAN and cloud mirrors are taken off, up to 4 deep: GRE (with
+// ERSPAN types I, II and III, and Ethernet bridging), VXLAN, Geneve, GTP-U,
+// IP-in-IP and 6in4, MPLS (with pseudowires), PPPoE, VN-Tag and other tags
+// of known size; an unknown EtherType in front of an IP header that checks
+// out is skipped. The inner flow is what is reassembled; ConnInfo.Outer
+// keeps the outermost IP pair, and Stats.Decap counts what was taken off.
+//
 // # Reassembly
 //
 // Assembler is a small reassembler written for this package instead of

@@ -35,6 +35,9 @@ type ConnInfo struct {
 	SYN bool
 	// First is the capture time of the connection's first packet.
 	First time.Time
+	// Outer is the outermost IP pair (A's side first) of the first packet
+	// when it came through a tunnel (GRE, ERSPAN, VXLAN, …); zero if not.
+	Outer [2]netip.Addr
 }
 
 // EndReason says why a connection ended.
