@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -196,7 +197,7 @@ func matchRecord(want expectedConn, recs []map[string]any, used []bool) int {
 		rs, _ := r["server"].(string)
 		matched := true
 		for _, ep := range eps {
-			if ep != rc && ep != rs {
+			if !sameEndpoint(ep, rc) && !sameEndpoint(ep, rs) {
 				matched = false
 			}
 		}
@@ -287,4 +288,16 @@ func sameFold(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+// sameEndpoint compares two "addr:port" texts as addresses, so that the
+// source's "2001:db8:face:b00c::2" is tsid's "2001:db8:face:b00c:0:2"
+// written another way.
+func sameEndpoint(a, b string) bool {
+	if a == b {
+		return true
+	}
+	x, err1 := netip.ParseAddrPort(a)
+	y, err2 := netip.ParseAddrPort(b)
+	return err1 == nil && err2 == nil && x == y
 }
