@@ -375,3 +375,28 @@ func TestTextUsageErrors(t *testing.T) {
 		t.Errorf("help convert: %d %q", code, out)
 	}
 }
+
+// The README's "Captures from FTD and ASA" example is real output: the
+// field case as `show capture inside dump` text, analyzed with --date.
+func TestREADMETextExample(t *testing.T) {
+	repoRoot(t)
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const cmd = "$ tsid analyze --date 2026-11-02 asa-inside.txt\n"
+	_, after, ok := strings.Cut(string(b), cmd)
+	if !ok {
+		t.Fatalf("README.md lacks the example %q", cmd)
+	}
+	want, _, _ := strings.Cut(after, "$ tsid convert")
+	text := filepath.Join(t.TempDir(), "asa-inside.txt")
+	writeText(t, text, readSample(t, fieldCase), textVariants[0])
+	var out, errb bytes.Buffer
+	if err := run([]string{"analyze", "--date", "2026-11-02", text}, nil, &out, &errb); err != nil {
+		t.Fatal(err, errb.String())
+	}
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("README example differs from the real output (-README +tsid):\n%s", diff)
+	}
+}
