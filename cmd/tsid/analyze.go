@@ -29,6 +29,7 @@ type analyzeOptions struct {
 	jobs        int
 	noProgress  bool
 	date        string
+	rules       ruleOptions // URL rules to judge the connections with
 
 	textDate time.Time // --date parsed; zero: each file's own date
 	notes    *notes    // warnings and notes on stderr
@@ -52,6 +53,7 @@ func analyzeFlags(o *analyzeOptions) *pflag.FlagSet {
 	fs.IntVarP(&o.jobs, "jobs", "j", 0, "analyze up to `N` files at once (default: GOMAXPROCS, the usable CPUs); 1 for one after another")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar (shown on a terminal for large input, see below)")
 	fs.StringVar(&o.date, "date", "", "date of the times of day in ASA/FTD text captures, `YYYY-MM-DD` (default: the file's modification date)")
+	addRuleFlags(fs, &o.rules)
 	return fs
 }
 
@@ -86,14 +88,25 @@ in all, or read from stdin or a pipe), a bar on stderr shows the bytes read
 (compressed bytes for gzip) of the total, the TLS connections found so far
 and the rate. --quiet and --no-progress turn it off.
 
+URL rules: --rules (and the Security Intelligence lists) give each connection
+the action and rule for the host the firewall logs and for the name the client
+meant (its SNI, else its DNS names): JSON keys verdict and intended_verdict,
+table columns Action and Rule. A rules file has one rule a line, "ACTION ENTRY"
+(allow, trust, monitor, block, interactive-block; ENTRY a URL object value);
+FMC REST API JSON responses are read too, all JSON files together as one
+export. Flags: verdict-differs, profiles-verdict-differs, rule-unspecified.
+'tsid rules check' reports per rule and suggests fixes.
+
 Examples:
   tsid analyze capture.pcap
   tsid analyze --profile all --explain capture.pcapng
   tsid analyze -f json capture.pcap.gz | jq -r 'select(.flags|index("no-sni")) | .url'
   tsid analyze --order 'sni*,cn,san' -f csv -o out.csv a.pcap b.pcap
   tcpdump -i eth0 -w - 'tcp port 443' | tsid analyze -
+  tsid analyze --rules licensing.rules --fail-on verdict-differs capture.pcap
 
-Exit status: 0 when the input was read, 2 for usage errors and unreadable input.
+Exit status: 0 when the input was read, 1 when --fail-on found a connection
+with the flag, 2 for usage errors, unreadable input and bad rules lines.
 `)
 	return b.String()
 }
@@ -127,6 +140,9 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		return err
 	}
 	o.textDate = d
+	if err := o.rules.load("analyze", fs, stderr, o.quiet); err != nil {
+		return err
+	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// tsid's live data is small (connections in flight, records
 		// waiting for their turn) but a busy capture makes garbage fast:
@@ -164,6 +180,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
 	res := &output{w: newWriter(o.format, bw, &o, an.all), stderr: stderr, prog: prog}
+	res.sum.rules = o.rules.policy != nil
 	an.analyzeFiles(files, stdin, o.jobs, res)
 	prog.finish()
 
@@ -188,7 +205,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if res.inputErrs > 0 {
 		return &exitError{code: 2}
 	}
-	return nil
+	return o.rules.failed(&res.sum, o.quiet)
 }
 
 // atomicFile writes to a temporary file beside name and renames it into

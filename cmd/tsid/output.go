@@ -42,11 +42,47 @@ type summary struct {
 	files                      int
 	packets, tcpConns, evicted uint64
 	tls, noSNI, flagged        int
+
+	// With URL rules: the connections with each of tsid's rule flags.
+	rules                                           bool
+	verdictDiffers, profilesVerdictDiffers, ruleUns int
 }
 
 func (s *summary) line() string {
-	return fmt.Sprintf("files %d, packets %d, TCP connections %d, TLS connections %d, without SNI %d, flagged %d, evicted %d",
+	l := fmt.Sprintf("files %d, packets %d, TCP connections %d, TLS connections %d, without SNI %d, flagged %d, evicted %d",
 		s.files, s.packets, s.tcpConns, s.tls, s.noSNI, s.flagged, s.evicted)
+	if s.rules {
+		l += fmt.Sprintf(", %s %d, %s %d, %s %d", flagVerdictDiffers, s.verdictDiffers,
+			flagProfilesVerdictDiffers, s.profilesVerdictDiffers, flagRuleUnspecified, s.ruleUns)
+	}
+	return l
+}
+
+// count returns the connections counted with one of the rule flags.
+func (s *summary) count(flag string) int {
+	switch flag {
+	case flagVerdictDiffers:
+		return s.verdictDiffers
+	case flagProfilesVerdictDiffers:
+		return s.profilesVerdictDiffers
+	case flagRuleUnspecified:
+		return s.ruleUns
+	}
+	return 0
+}
+
+// countFlags counts r's rule flags.
+func (s *summary) countFlags(r *Record) {
+	for _, f := range r.Flags {
+		switch f {
+		case flagVerdictDiffers:
+			s.verdictDiffers++
+		case flagProfilesVerdictDiffers:
+			s.profilesVerdictDiffers++
+		case flagRuleUnspecified:
+			s.ruleUns++
+		}
+	}
 }
 
 func (s *summary) print(w io.Writer) {

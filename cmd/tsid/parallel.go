@@ -56,6 +56,9 @@ func (s *summary) add(o *summary) {
 	s.tls += o.tls
 	s.noSNI += o.noSNI
 	s.flagged += o.flagged
+	s.verdictDiffers += o.verdictDiffers
+	s.profilesVerdictDiffers += o.profilesVerdictDiffers
+	s.ruleUns += o.ruleUns
 }
 
 // analyzeFiles runs the files through an with up to jobs at once and

@@ -155,8 +155,9 @@ type fileRun struct {
 	spareObs []*tlsparse.Observer // observers to reuse (packet side)
 
 	// Used by the record stage only.
-	late  map[uint64]bool // connections passed over while undecided
-	certs map[*tlsparse.Certificate]*certView
+	late     map[uint64]bool // connections passed over while undecided
+	certs    map[*tlsparse.Certificate]*certView
+	verdicts map[string]*Verdict // URL policy verdicts by name (fileRun.verdict)
 }
 
 // maxWaiting bounds the finished records held back behind one undecided
@@ -224,6 +225,9 @@ func (fr *fileRun) emit(r *Record) {
 	}
 	if len(r.Flags) > 0 {
 		fr.sum.flagged++
+	}
+	if fr.an.opts.rules.policy != nil {
+		fr.sum.countFlags(r)
 	}
 	if fr.an.opts.onlyFlagged && len(r.Flags) == 0 {
 		return
@@ -481,6 +485,9 @@ func (an *analysis) record(fr *fileRun, j *job) *Record {
 		for _, pd := range as.Profiles {
 			r.Profiles[pd.Profile] = HostPick{Host: pd.Host, HostSource: string(pd.Source), Unknown: pd.Unknown}
 		}
+	}
+	if an.opts.rules.policy != nil {
+		an.judge(fr, r, &as)
 	}
 	if an.opts.explain {
 		r.Explain = explain(hs, r, &as, an.all)

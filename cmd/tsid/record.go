@@ -43,6 +43,46 @@ type Record struct {
 	Chain       []string   `json:"chain,omitempty"` // one line per certificate, leaf first
 	Anomalies   []string   `json:"anomalies,omitempty"`
 	Explain     *Explained `json:"explain,omitempty"`
+
+	// With URL rules (--rules and the SI lists): what the policy does with
+	// the logged host, and with the name the client meant.
+	Verdict         *Verdict `json:"verdict,omitempty"`
+	IntendedVerdict *Verdict `json:"intended_verdict,omitempty"`
+}
+
+// Verdict is what the URL policy does with one name. Its strings are
+// escaped for display (escapeNonUTF8) when it is made; records share it.
+type Verdict struct {
+	Name string `json:"name"`           // the name evaluated: the logged host ("" when none), or the SNI or DNS name meant
+	From string `json:"from,omitempty"` // intended_verdict: "sni" or "dns"
+	// Action is the first action the connection may get; Actions, when
+	// there are several, every one of them (the verdict depends on what the
+	// vendor does not document: flag rule-unspecified).
+	Action    string    `json:"action"`
+	Actions   []string  `json:"actions,omitempty"`
+	Rule      *RuleRef  `json:"rule"`                // the rule that matches or may match; null: the default action
+	Uncertain []RuleRef `json:"uncertain,omitempty"` // rules reached whose match is undocumented
+	Monitors  []RuleRef `json:"monitors,omitempty"`  // monitor rules that logged the connection
+	Why       string    `json:"why"`
+	// Others: the client resolved several names that get different
+	// actions; Name is the first of them, these are the rest.
+	Others []NameVerdict `json:"others,omitempty"`
+}
+
+// NameVerdict is the short verdict of another name the client resolved.
+type NameVerdict struct {
+	Name    string   `json:"name"`
+	Action  string   `json:"action"`
+	Actions []string `json:"actions,omitempty"`
+	Rule    *RuleRef `json:"rule"`
+}
+
+// RuleRef names a rule: where it is written and what it says.
+type RuleRef struct {
+	Layer  string `json:"layer"`          // access, si or dns
+	Source string `json:"source"`         // file:line
+	Text   string `json:"text"`           // the line; for an FMC rule a summary
+	Name   string `json:"name,omitempty"` // the FMC rule's name
 }
 
 // CertRecord is the leaf certificate's fields.
@@ -70,9 +110,10 @@ type SANEntry struct {
 
 // HostPick is one profile's result.
 type HostPick struct {
-	Host       string `json:"host"`
-	HostSource string `json:"host_source"`
-	Unknown    string `json:"unknown,omitempty"`
+	Host       string   `json:"host"`
+	HostSource string   `json:"host_source"`
+	Unknown    string   `json:"unknown,omitempty"`
+	Verdict    *Verdict `json:"verdict,omitempty"` // with URL rules: the verdict for Host
 }
 
 // Explained is the --explain detail: every candidate string and every step.
