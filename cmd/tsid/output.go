@@ -31,9 +31,9 @@ func newWriter(format string, w io.Writer, o *analyzeOptions, all bool) recordWr
 		j.enc.SetEscapeHTML(false)
 		return j
 	case "csv":
-		return &csvWriter{w: csv.NewWriter(w), all: all}
+		return &csvWriter{w: csv.NewWriter(w), all: all, rules: o.rules.policy != nil}
 	default:
-		return &tableWriter{w: w, explain: o.explain, quiet: o.quiet, all: all}
+		return &tableWriter{w: w, explain: o.explain, quiet: o.quiet, all: all, rules: o.rules.policy != nil}
 	}
 }
 
@@ -143,6 +143,7 @@ func escapeInvisible(b []byte) []byte {
 type csvWriter struct {
 	w      *csv.Writer
 	all    bool
+	rules  bool // URL rules given: the verdict columns
 	header bool
 }
 
@@ -151,16 +152,42 @@ var csvColumns = []string{"time", "file", "client", "server", "sni", "tls_versio
 	"cert_not_before", "cert_not_after", "cert_sha256", "cert_self_signed", "dns_names",
 	"profile", "host", "host_source", "url", "flags", "sni_unicode", "host_unicode"}
 
+// csvRuleColumns follow with URL rules; "(default)" is the default action's
+// rule, an empty action an unknown verdict.
+var csvRuleColumns = []string{"action", "rule_source", "rule_text",
+	"intended_name", "intended_from", "intended_action", "intended_rule_source", "intended_rule_text"}
+
+func (c *csvWriter) columns() []string {
+	h := append([]string(nil), csvColumns...)
+	if c.rules {
+		h = append(h, csvRuleColumns...)
+	}
+	if c.all {
+		for _, p := range sniid.Profiles() {
+			h = append(h, "host_"+p.Name, "host_source_"+p.Name)
+			if c.rules {
+				h = append(h, "action_"+p.Name)
+			}
+		}
+	}
+	return h
+}
+
+// verdictCells are a verdict's action, rule source and rule text.
+func verdictCells(v *Verdict) []string {
+	switch {
+	case v == nil:
+		return []string{"", "", ""}
+	case v.Rule == nil:
+		return []string{actionText(v), "(default)", ""}
+	}
+	return []string{actionText(v), v.Rule.Source, v.Rule.Text}
+}
+
 func (c *csvWriter) Write(r *Record) error {
 	if !c.header {
 		c.header = true
-		h := append([]string(nil), csvColumns...)
-		if c.all {
-			for _, p := range sniid.Profiles() {
-				h = append(h, "host_"+p.Name, "host_source_"+p.Name)
-			}
-		}
-		if err := c.w.Write(h); err != nil {
+		if err := c.w.Write(c.columns()); err != nil {
 			return err
 		}
 	}
@@ -173,10 +200,22 @@ func (c *csvWriter) Write(r *Record) error {
 		row = append(row, "", "", "", "", "", "", "", "", "", "", "")
 	}
 	row = append(row, j(r.DNSNames), r.Profile, r.Host, r.HostSource, r.URL, j(r.Flags), r.SNIUnicode, r.HostUnicode)
+	if c.rules {
+		row = append(row, verdictCells(r.Verdict)...)
+		if iv := r.IntendedVerdict; iv != nil {
+			row = append(row, iv.Name, iv.From)
+		} else {
+			row = append(row, "", "")
+		}
+		row = append(row, verdictCells(r.IntendedVerdict)...)
+	}
 	if c.all {
 		for _, p := range sniid.Profiles() {
 			hp := r.Profiles[p.Name]
 			row = append(row, hp.Host, hp.HostSource)
+			if c.rules {
+				row = append(row, verdictCells(hp.Verdict)[0])
+			}
 		}
 	}
 	for i, v := range row {
@@ -200,7 +239,11 @@ func csvCell(s string) string {
 func (c *csvWriter) Close(*summary) error {
 	if !c.header {
 		c.header = true
-		if err := c.w.Write(csvColumns); err != nil {
+		h := csvColumns // as before URL rules: no profile columns
+		if c.rules {
+			h = c.columns()
+		}
+		if err := c.w.Write(h); err != nil {
 			return err
 		}
 	}
@@ -223,6 +266,7 @@ type tableWriter struct {
 	explain bool
 	quiet   bool
 	all     bool
+	rules   bool // URL rules given: the Action and Rule columns
 	pending []*Record
 	widths  []int
 	fixed   bool
@@ -239,6 +283,26 @@ var tableHeader = []string{"First Packet (UTC)", "Initiator IP:Port", "Responder
 // names only when very long: a table that hid "toos" against "tools" would
 // defeat its purpose. Cut names keep both ends; the JSON has them whole.
 var columnCap = []int{19, 47, 47, 7, 40, 48, 4} // TLS: "1.2" … "SSL 3.0", "0x7f1c"
+
+// With URL rules, the Action and Rule columns follow.
+var (
+	ruleHeader = []string{"Action", "Rule"}
+	ruleCap    = []int{27, 48} // "interactive-block|allow|block"; a rule cut keeps file:line
+)
+
+func (t *tableWriter) header() []string {
+	if t.rules {
+		return append(tableHeader[:len(tableHeader):len(tableHeader)], ruleHeader...)
+	}
+	return tableHeader
+}
+
+func (t *tableWriter) caps() []int {
+	if t.rules {
+		return append(columnCap[:len(columnCap):len(columnCap)], ruleCap...)
+	}
+	return columnCap
+}
 
 func (t *tableWriter) Write(r *Record) error {
 	if t.fixed {
@@ -275,25 +339,30 @@ func (t *tableWriter) cells(r *Record) []string {
 	if src == "" {
 		src = "-"
 	}
-	return []string{
+	c := []string{
 		time.Time(r.Time).UTC().Format("2006-01-02 15:04:05"),
 		r.Client, r.Server,
 		ver, printable(sni), printable(url), src,
 	}
+	if t.rules {
+		c = append(c, printable(actionText(r.Verdict)), printable(ruleText(r.Verdict)))
+	}
+	return c
 }
 
 func (t *tableWriter) fix() error {
 	t.fixed = true
-	t.widths = make([]int, len(tableHeader))
-	for i, h := range tableHeader {
+	header, caps := t.header(), t.caps()
+	t.widths = make([]int, len(header))
+	for i, h := range header {
 		t.widths[i] = width(h)
 	}
 	for _, r := range t.pending {
 		for i, c := range t.cells(r) {
-			t.widths[i] = max(t.widths[i], min(width(c), columnCap[i]))
+			t.widths[i] = max(t.widths[i], min(width(c), caps[i]))
 		}
 	}
-	if _, err := fmt.Fprintln(t.w, t.join(tableHeader, nil)); err != nil {
+	if _, err := fmt.Fprintln(t.w, t.join(header, nil)); err != nil {
 		return err
 	}
 	for _, r := range t.pending {
@@ -363,6 +432,9 @@ func (t *tableWriter) row(r *Record) error {
 			if hp.HostSource != "" {
 				h += " (" + hp.HostSource + ")"
 			}
+			if t.rules {
+				h += ": " + actionText(hp.Verdict)
+			}
 			picks = append(picks, p.Name+"="+h)
 		}
 		b.WriteString(wrapList("    profiles: ", picks))
@@ -380,8 +452,14 @@ func (t *tableWriter) row(r *Record) error {
 	if r.HostUnknown != "" {
 		fmt.Fprintf(&b, "    host unknown: %s\n", printable(r.HostUnknown))
 	}
+	if t.rules {
+		writeIntended(&b, r)
+	}
 	if t.explain && r.Explain != nil {
 		writeExplain(&b, r)
+	}
+	if t.rules && t.explain {
+		writeWhy(&b, r)
 	}
 	_, err := io.WriteString(t.w, b.String())
 	return err

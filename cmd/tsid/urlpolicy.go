@@ -394,3 +394,38 @@ func plural(n int, word string) string {
 	}
 	return word + "s"
 }
+
+// writeIntended adds the table's line for the name the client meant, when
+// it is another name than the logged host or gets another action.
+func writeIntended(b *strings.Builder, r *Record) {
+	iv, v := r.IntendedVerdict, r.Verdict
+	if iv == nil || v != nil && iv.Name == v.Name && sameActions(iv.Actions, iv.Action, v.Actions, v.Action) {
+		return
+	}
+	items := []string{fmt.Sprintf("%s (%s): %s", iv.Name, iv.From, verdictPhrase(iv))}
+	for _, o := range iv.Others {
+		ov := &Verdict{Action: o.Action, Actions: o.Actions, Rule: o.Rule}
+		items = append(items, fmt.Sprintf("%s (dns): %s", o.Name, verdictPhrase(ov)))
+	}
+	b.WriteString(wrapList("    intended: ", items))
+	b.WriteByte('\n')
+}
+
+// verdictPhrase says a verdict in words: "allow by rules.txt:1 allow
+// tools.cisco.com", "block by the default action".
+func verdictPhrase(v *Verdict) string {
+	if v.Rule == nil {
+		return actionText(v) + " by the default action"
+	}
+	return actionText(v) + " by " + ruleText(v)
+}
+
+// writeWhy adds the --explain lines that say why each verdict is what it is.
+func writeWhy(b *strings.Builder, r *Record) {
+	if v := r.Verdict; v != nil {
+		fmt.Fprintf(b, "    verdict: %s\n", cut(printable(v.Why), explainWidth))
+	}
+	if iv := r.IntendedVerdict; iv != nil {
+		fmt.Fprintf(b, "    intended verdict (%s): %s\n", printable(iv.Name), cut(printable(iv.Why), explainWidth))
+	}
+}
