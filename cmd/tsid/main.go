@@ -53,6 +53,7 @@ const mainUsage = `tsid predicts the hostname a firewall logs for TLS connection
 Usage:
   tsid analyze [flags] FILE...   analyze captures (pcap, pcapng, ASA/FTD text, gzip; "-" for stdin)
   tsid convert FILE -o OUT.pcap  turn an ASA/FTD 'show capture … dump' text into a pcap
+  tsid rules check [flags] FILE... check URL rules against the hosts the captures log
   tsid version                   print the version
   tsid help [COMMAND]            show help
 
@@ -61,9 +62,10 @@ Examples:
   tsid analyze --profile all --explain capture.pcapng
   tsid analyze -f json capture.pcap | jq 'select(.flags | index("no-sni"))'
   tsid analyze --date 2026-11-02 asa-inside.txt
+  tsid rules check --rules licensing.rules --fail-on verdict-differs capture.pcap
 
 Run 'tsid analyze --help' for the analyze flags, profiles and output formats,
-and 'tsid convert --help' for text captures.
+'tsid convert --help' for text captures and 'tsid rules check --help' for URL rules.
 `
 
 // run is the whole program: main only maps its error to an exit status.
@@ -77,6 +79,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return runAnalyze(args[1:], stdin, stdout, stderr)
 	case "convert":
 		return runConvert(args[1:], stdin, stdout, stderr)
+	case "rules":
+		return runRules(args[1:], stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "tsid %s\n", versionString())
 		return nil
@@ -87,13 +91,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if len(args) > 1 && args[1] == "convert" {
 			return runConvert([]string{"--help"}, stdin, stdout, stderr)
 		}
+		if len(args) > 1 && args[1] == "rules" {
+			return runRules([]string{"--help"}, stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, mainUsage)
 		return nil
 	default:
 		if strings.HasPrefix(args[0], "-") {
 			return usageErrorf("flags go after the command, e.g. 'tsid analyze %s FILE' (see 'tsid --help')", args[0])
 		}
-		return usageErrorf("unknown command %q (want analyze, convert or version; see 'tsid --help')", args[0])
+		return usageErrorf("unknown command %q (want analyze, convert, rules or version; see 'tsid --help')", args[0])
 	}
 }
 

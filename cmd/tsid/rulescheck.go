@@ -1,0 +1,566 @@
+package main
+
+import (
+	"bufio"
+	"cmp"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/tsid-project/tsid/urlrules"
+)
+
+const rulesUsage = `Usage: tsid rules check [flags] CAPTURE...
+
+Checks URL-filter rules against the hosts a firewall logs for the TLS
+connections of the captures: connections each rule decides under each
+firewall profile and for the name the client meant, the rules that never
+matched, and for each connection whose logged host gets another action than
+the name the client meant (verdict-differs) the smallest changes that fix it,
+each with what else it would match in the captures.
+
+Flags:
+`
+
+const rulesExamples = `
+--rules takes a rules file, one rule a line ("allow tools.cisco.com"; actions
+allow, trust, monitor, block, interactive-block) or FMC REST API responses
+(JSON: access rules pages, URL objects, URL groups, the access policy); all
+JSON files given are one export, its rules placed where the first is given.
+
+Examples:
+  tsid rules check --rules licensing.rules capture.pcap
+  tsid rules check --rules accessrules.json --rules urls.json --rules urlgroups.json \
+      --rules accesspolicy.json --fail-on verdict-differs captures/*.pcap
+
+Exit status: 0, or 1 when --fail-on found a connection with the flag; 2 for
+usage errors, unreadable input and bad rules lines ("file:line: why").
+`
+
+// runRules runs 'tsid rules SUBCOMMAND'.
+func runRules(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usageErrorf("rules: no subcommand (usage: tsid rules check [flags] CAPTURE...)")
+	}
+	switch args[0] {
+	case "check":
+		return runRulesCheck(args[1:], stdin, stdout, stderr)
+	case "help", "-h", "--help":
+		return runRulesCheck([]string{"--help"}, stdin, stdout, stderr)
+	}
+	return usageErrorf("rules: unknown subcommand %q (want check; see 'tsid rules check --help')", args[0])
+}
+
+func runRulesCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	var o analyzeOptions
+	o.format = "table"
+	fs := pflag.NewFlagSet("tsid rules check", pflag.ContinueOnError)
+	fs.SortFlags = false
+	fs.SetOutput(io.Discard)
+	addRuleFlags(fs, &o.rules)
+	fs.StringVarP(&o.profile, "profile", "p", "ftd", "firewall profile whose logged host is compared with the name meant (every profile is counted)")
+	fs.StringVar(&o.order, "order", "", "custom precedence instead of a profile: comma list of sni, sni*, san, cn, ou")
+	fs.StringVarP(&o.output, "output", "o", "", "write the report to FILE (written completely or not at all)")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no summary and no warnings on stderr; errors still shown")
+	fs.IntVarP(&o.jobs, "jobs", "j", 0, "analyze up to `N` files at once (default: GOMAXPROCS)")
+	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar")
+	fs.StringVar(&o.date, "date", "", "date of the times of day in ASA/FTD text captures, `YYYY-MM-DD`")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprint(stdout, rulesUsage+fs.FlagUsages()+rulesExamples)
+			return nil
+		}
+		return usageErrorf("rules check: %v (see 'tsid rules check --help')", err)
+	}
+	files := fs.Args()
+	if len(files) == 0 {
+		return usageErrorf("rules check: no capture file given (usage: tsid rules check --rules FILE CAPTURE...)")
+	}
+	if !o.rules.given() {
+		return usageErrorf("rules check: no rules given (--rules, --si-block, --si-allow or --dns-block)")
+	}
+	if o.jobs < 0 {
+		return usageErrorf("rules check: --jobs %d: want 1 or more (0 for GOMAXPROCS)", o.jobs)
+	}
+	if o.jobs == 0 {
+		o.jobs = runtime.GOMAXPROCS(0)
+	}
+	stdinUsed := false
+	for _, f := range files {
+		if f == "-" && stdinUsed {
+			return usageErrorf("rules check: '-' (stdin) given more than once")
+		}
+		stdinUsed = stdinUsed || f == "-"
+	}
+	d, err := parseDate("rules check", o.date)
+	if err != nil {
+		return err
+	}
+	o.textDate = d
+	if err := o.rules.load("rules check", fs, stderr, o.quiet); err != nil {
+		return err
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(max(1, min(o.jobs, len(files)))) * memoryPerFile)
+	}
+	an, err := newAnalysis(&o)
+	if err != nil {
+		return usageErrorf("rules check%s", strings.TrimPrefix(err.Error(), "analyze"))
+	}
+	an.all = true // every profile's verdict, for the counts
+
+	var out io.Writer = stdout
+	var commit func(keep bool) error
+	if o.output != "" {
+		w, c, err := atomicFile(o.output)
+		if err != nil {
+			return &exitError{code: 2, msg: err.Error()}
+		}
+		out, commit = w, c
+	}
+	prog := startProgress(an, files, stderr, &o)
+	o.notes = &notes{w: stderr, prog: prog, quiet: o.quiet}
+	if prog != nil && o.output == "" && isTerminal(stdout) {
+		out = behindBar{prog, out}
+	}
+	rep := newCheckReport(an)
+	res := &output{w: rep, stderr: stderr, prog: prog}
+	res.sum.rules = true
+	an.analyzeFiles(files, stdin, o.jobs, res)
+	prog.finish()
+
+	bw := bufio.NewWriterSize(out, 64<<10)
+	werr := res.werr
+	if werr == nil {
+		rep.write(bw)
+		if !o.quiet {
+			fmt.Fprintf(bw, "\n%s\n", res.sum.line())
+		}
+		werr = bw.Flush()
+	}
+	if commit != nil {
+		if cerr := commit(werr == nil); werr == nil {
+			werr = cerr
+		}
+	}
+	if werr != nil {
+		return &exitError{code: 2, msg: "writing output: " + werr.Error()}
+	}
+	if res.inputErrs > 0 {
+		return &exitError{code: 2}
+	}
+	return o.rules.failed(&res.sum, o.quiet)
+}
+
+// checkReport gathers what 'tsid rules check' reports as the records come
+// (it is the run's recordWriter), keeping counts and one group per
+// distinct finding rather than the records.
+type checkReport struct {
+	policy   *urlrules.Policy
+	chosen   string
+	profiles []string // columns: the chosen profile, then the others
+
+	rules    []*ruleHits // in evaluation order
+	bySource map[string]*ruleHits
+	def      ruleHits // the default action
+	reached  int      // verdicts where an undocumented rule came first
+
+	hosts []string // every name in the captures, once, in order
+	seen  map[string]bool
+
+	differs, profDiffers, unspecified groups
+}
+
+// ruleHits counts the connections a rule decides or logs (monitor), per
+// column (the profiles, then the name meant), and those it may decide.
+type ruleHits struct {
+	source, text string
+	label        string // the rule as listed: source, list, text
+	hits, may    []int
+}
+
+func newCheckReport(an *analysis) *checkReport {
+	c := &checkReport{policy: an.opts.rules.policy, chosen: an.chosen.Name, bySource: map[string]*ruleHits{}, seen: map[string]bool{}}
+	c.profiles = append(c.profiles, an.chosen.Name)
+	for _, p := range an.others {
+		c.profiles = append(c.profiles, p.Name)
+	}
+	n := len(c.profiles) + 1
+	p := c.policy
+	for _, list := range [][]urlrules.Rule{p.DNSBlock, p.SIAllow, p.SIBlock, p.Rules} {
+		for i := range list {
+			ref := ruleRef(&list[i])
+			h := &ruleHits{source: ref.Source, text: ref.Text, hits: make([]int, n), may: make([]int, n)}
+			h.label = printable(ref.Source) + " " + listName(&list[i]) + printable(ref.Text)
+			c.rules = append(c.rules, h)
+			if _, dup := c.bySource[h.source]; !dup {
+				c.bySource[h.source] = h
+			}
+		}
+	}
+	c.def = ruleHits{label: "default action " + string(p.Default), hits: make([]int, n), may: make([]int, n)}
+	return c
+}
+
+func (c *checkReport) addHost(h string) {
+	if h != "" && !c.seen[h] {
+		c.seen[h] = true
+		c.hosts = append(c.hosts, h)
+	}
+}
+
+// count adds one verdict to column col.
+func (c *checkReport) count(v *Verdict, col int) {
+	if v == nil {
+		return
+	}
+	if v.Rule == nil {
+		c.def.hits[col]++
+	}
+	if len(v.Uncertain) > 0 {
+		c.reached++
+	}
+	for _, u := range v.Uncertain {
+		if h := c.bySource[u.Source]; h != nil {
+			h.may[col]++
+		}
+	}
+	if v.Rule != nil && len(v.Uncertain) == 0 {
+		if h := c.bySource[v.Rule.Source]; h != nil {
+			h.hits[col]++
+		}
+	}
+	for _, m := range v.Monitors {
+		if h := c.bySource[m.Source]; h != nil {
+			h.hits[col]++
+		}
+	}
+}
+
+func (c *checkReport) Write(r *Record) error {
+	for i, p := range c.profiles {
+		hp := r.Profiles[p]
+		c.count(hp.Verdict, i)
+		c.addHost(hp.Host)
+	}
+	c.count(r.IntendedVerdict, len(c.profiles))
+	c.addHost(r.SNI)
+	for _, n := range r.DNSNames {
+		c.addHost(n)
+	}
+	where := fmt.Sprintf("%s %s %s -> %s", r.File, time.Time(r.Time).UTC().Format("2006-01-02 15:04:05"), r.Client, r.Server)
+	v, iv := r.Verdict, r.IntendedVerdict
+	if contains(r.Flags, flagVerdictDiffers) {
+		key := strings.Join([]string{r.Host, actionText(v), iv.Name, iv.From, actionText(iv)}, "\x00")
+		c.differs.add(key, where, func() any {
+			return &differ{host: r.Host, source: r.HostSource, v: v, iv: iv, valid: namesValid(r)}
+		})
+	}
+	if contains(r.Flags, flagProfilesVerdictDiffers) {
+		// "toos.cisco.com: block (ftd); tools.cisco.com: allow (snort3, …)"
+		var keys []string
+		by := map[string][]string{}
+		for _, p := range c.profiles {
+			hp := r.Profiles[p]
+			if hp.Verdict != nil {
+				k := hostText(hp.Host) + ": " + actionText(hp.Verdict)
+				if by[k] == nil {
+					keys = append(keys, k)
+				}
+				by[k] = append(by[k], p)
+			}
+		}
+		var parts []string
+		for _, k := range keys {
+			parts = append(parts, k+" ("+strings.Join(by[k], ", ")+")")
+		}
+		c.profDiffers.add(strings.Join(parts, "; "), where, nil)
+	}
+	if contains(r.Flags, flagRuleUnspecified) {
+		for _, w := range []*Verdict{v, iv} {
+			if w != nil && len(w.Actions) > 1 {
+				c.unspecified.add(fmt.Sprintf("%s: %s: %s", hostText(w.Name), actionText(w), w.Why), where, nil)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *checkReport) Close(*summary) error { return nil }
+
+// namesValid reports whether the record's names were written as sent (no
+// byte that is not UTF-8 escaped), so that fixes can name them.
+func namesValid(r *Record) bool {
+	for _, a := range r.Anomalies {
+		if strings.HasPrefix(a, "name-not-utf8:") {
+			return false
+		}
+	}
+	return true
+}
+
+func hostText(h string) string {
+	if h == "" {
+		return "(none)"
+	}
+	return h
+}
+
+// differ is one kind of verdict-differs: a logged host, its verdict and the
+// name meant with its verdict.
+type differ struct {
+	host, source string
+	v, iv        *Verdict
+	valid        bool
+}
+
+// groups are findings counted by a key, in order of first appearance.
+type groups struct {
+	list []*group
+	by   map[string]*group
+}
+
+type group struct {
+	key   string
+	n     int
+	first string // where the first connection was
+	data  any
+}
+
+func (g *groups) add(key, where string, data func() any) {
+	if x := g.by[key]; x != nil {
+		x.n++
+		return
+	}
+	if g.by == nil {
+		g.by = map[string]*group{}
+	}
+	x := &group{key: key, n: 1, first: where}
+	if data != nil {
+		x.data = data()
+	}
+	g.by[key] = x
+	g.list = append(g.list, x)
+}
+
+// sorted lists the groups, most connections first.
+func (g *groups) sorted() []*group {
+	l := slices.Clone(g.list)
+	slices.SortStableFunc(l, func(a, b *group) int { return cmp.Compare(b.n, a.n) })
+	return l
+}
+
+// Bounds of the report: the JSON of 'tsid analyze --rules' has everything.
+const (
+	reportGroups = 100 // verdict-differs kinds with fixes
+	reportOthers = 20  // profiles-verdict-differs and rule-unspecified kinds
+	reportNames  = 10  // names listed for what a fix also matches
+)
+
+func (c *checkReport) write(w io.Writer) {
+	p := c.policy
+	fmt.Fprintf(w, "Policy: %s, %s, %s, %s; default action %s\n",
+		count(len(p.Rules), "access rule"), count(len(p.SIBlock), "SI Block entry"),
+		count(len(p.SIAllow), "SI Do-Not-Block entry"), count(len(p.DNSBlock), "DNS Block entry"), p.Default)
+	c.writeHits(w)
+	c.writeDiffers(w)
+	c.writeGroups(w, &c.profDiffers, "profiles-verdict-differs", "the action depends on the firewall behaviour")
+	c.writeGroups(w, &c.unspecified, "rule-unspecified", "the action depends on what the vendor does not document")
+}
+
+func count(n int, what string) string {
+	s := strconv.Itoa(n) + " " + what
+	if n != 1 {
+		if strings.HasSuffix(what, "y") {
+			return s[:len(s)-1] + "ies"
+		}
+		return s + "s"
+	}
+	return s
+}
+
+func (c *checkReport) writeHits(w io.Writer) {
+	fmt.Fprintf(w, "\nConnections each rule decides, under each profile and for the name the client meant\n")
+	fmt.Fprintf(w, "(SNI, else DNS name); N+M? means M more where the rule's match is undocumented.\n")
+	fmt.Fprintf(w, "verdict-differs compares %s with intended.\n\n", c.chosen)
+	head := append(slices.Clone(c.profiles), "intended")
+	widths := make([]int, len(head))
+	cell := func(h *ruleHits, i int) string {
+		s := strconv.Itoa(h.hits[i])
+		if h.may[i] > 0 {
+			s += "+" + strconv.Itoa(h.may[i]) + "?"
+		}
+		return s
+	}
+	all := append(slices.Clone(c.rules), &c.def)
+	for i, h := range head {
+		widths[i] = len(h)
+		for _, r := range all {
+			widths[i] = max(widths[i], len(cell(r, i)))
+		}
+	}
+	var b strings.Builder
+	line := func(cells []string, rule string) {
+		b.Reset()
+		for i, s := range cells {
+			b.WriteString(strings.Repeat(" ", widths[i]-len(s)+2))
+			b.WriteString(s)
+		}
+		b.WriteString("  ")
+		b.WriteString(rule)
+		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
+	}
+	line(head, "rule")
+	var never []*ruleHits
+	for _, r := range all {
+		cells := make([]string, len(head))
+		used := false
+		for i := range head {
+			cells[i] = cell(r, i)
+			used = used || r.hits[i] > 0 || r.may[i] > 0
+		}
+		if r != &c.def && !used {
+			never = append(never, r)
+		}
+		line(cells, r.label)
+	}
+	if c.reached > 0 {
+		fmt.Fprintf(w, "\n%s reached a rule whose match is undocumented first; the rule or default that\n"+
+			"decides them otherwise is not counted.\n", count(c.reached, "verdict"))
+	}
+	if len(never) == 0 {
+		fmt.Fprintf(w, "\nEvery rule matched at least one connection.\n")
+		return
+	}
+	fmt.Fprintf(w, "\nNever matched (%d):\n", len(never))
+	for _, r := range never {
+		fmt.Fprintf(w, "  %s\n", r.label)
+	}
+}
+
+// listName says which list an entry is in; access rules say their action.
+func listName(r *urlrules.Rule) string {
+	switch {
+	case r.Layer == urlrules.LayerDNS:
+		return "DNS block: "
+	case r.Layer == urlrules.LayerSI && r.Action == urlrules.Allow:
+		return "SI do-not-block: "
+	case r.Layer == urlrules.LayerSI:
+		return "SI block: "
+	}
+	return ""
+}
+
+func (c *checkReport) writeDiffers(w io.Writer) {
+	l := c.differs.sorted()
+	total := 0
+	for _, g := range l {
+		total += g.n
+	}
+	if total == 0 {
+		fmt.Fprintf(w, "\nverdict-differs: none; every logged host gets the action of the name the client meant.\n")
+		return
+	}
+	fmt.Fprintf(w, "\nverdict-differs: %s where the logged host (%s) gets another action than the name\n"+
+		"the client meant; fixes narrowest first, each with what else it matches in the captures.\n",
+		count(total, "connection"), c.chosen)
+	for i, g := range l {
+		if i == reportGroups {
+			fmt.Fprintf(w, "\n… %d more kinds; 'tsid analyze --rules … -f json' lists every connection.\n", len(l)-i)
+			break
+		}
+		d := g.data.(*differ)
+		src := ""
+		if d.source != "" {
+			src = ", " + d.source
+		}
+		fmt.Fprintf(w, "\n%s (%s%s): %s\n", printable(hostText(d.host)), c.chosen, src, printable(verdictPhrase(d.v)))
+		fmt.Fprintf(w, "  meant %s (%s): %s\n", printable(d.iv.Name), d.iv.From, printable(verdictPhrase(d.iv)))
+		for _, o := range d.iv.Others {
+			ov := &Verdict{Action: o.Action, Actions: o.Actions, Rule: o.Rule}
+			fmt.Fprintf(w, "  or %s (dns): %s\n", printable(o.Name), printable(verdictPhrase(ov)))
+		}
+		fmt.Fprintf(w, "  %s, first %s\n", count(g.n, "connection"), printable(g.first))
+		c.writeFixes(w, d)
+	}
+}
+
+// writeFixes prints the suggestions for one kind of verdict-differs.
+func (c *checkReport) writeFixes(w io.Writer, d *differ) {
+	switch {
+	case d.host == "":
+		fmt.Fprintf(w, "  no fix: no host is logged, so only a rule without URL condition or the default action applies\n")
+		return
+	case !d.valid:
+		fmt.Fprintf(w, "  no fix: a name holds bytes that are not UTF-8\n")
+		return
+	case len(d.iv.Actions) > 1:
+		fmt.Fprintf(w, "  no fix: the verdict of %s is itself undocumented\n", printable(d.iv.Name))
+		return
+	}
+	sugg := c.policy.Suggest(d.host, d.iv.Name)
+	if len(sugg) == 0 {
+		fmt.Fprintf(w, "  no fix found: no entry for %s or a parent domain up to its registrable domain gives it %s\n",
+			printable(d.host), d.iv.Action)
+		return
+	}
+	for i, s := range sugg {
+		var adds []string
+		for _, ch := range s.Changes {
+			adds = append(adds, ch.String())
+		}
+		fmt.Fprintf(w, "  fix %d: %s\n", i+1, printable(strings.Join(adds, ", and ")))
+		fmt.Fprintf(w, "    covers: %s\n", printable(s.Note))
+		also := s.Matches(c.hosts)
+		// Only a host an added entry matches can change its verdict.
+		changed := s.Changed(also)
+		fmt.Fprintf(w, "    also matches in the captures: %s\n", nameList(also))
+		if len(also) > 0 {
+			fmt.Fprintf(w, "    changes the verdict of: %s\n", nameList(changed))
+		}
+	}
+}
+
+func nameList(names []string) string {
+	if len(names) == 0 {
+		return "nothing"
+	}
+	var l []string
+	for i, n := range names {
+		if i == reportNames {
+			l = append(l, fmt.Sprintf("… (%d in all)", len(names)))
+			break
+		}
+		l = append(l, printable(n))
+	}
+	return strings.Join(l, ", ")
+}
+
+// writeGroups lists the kinds of connections with flag, most first.
+func (c *checkReport) writeGroups(w io.Writer, g *groups, flag, what string) {
+	l := g.sorted()
+	if len(l) == 0 {
+		return
+	}
+	total := 0
+	for _, x := range l {
+		total += x.n
+	}
+	fmt.Fprintf(w, "\n%s: %s where %s:\n", flag, count(total, "connection"), what)
+	for i, x := range l {
+		if i == reportOthers {
+			fmt.Fprintf(w, "  … %d more kinds\n", len(l)-i)
+			break
+		}
+		fmt.Fprintf(w, "  %s\n    %s, first %s\n", cut(printable(x.key), explainWidth), count(x.n, "connection"), printable(x.first))
+	}
+}
