@@ -173,6 +173,7 @@ type checkReport struct {
 	bySource map[string]*ruleHits
 	def      ruleHits // the default action
 	reached  int      // verdicts where an undocumented rule came first
+	unjudged int      // connections whose logged host or meant name is unknown
 
 	hosts []string // every name in the captures, once, in order
 	seen  map[string]bool
@@ -259,6 +260,9 @@ func (c *checkReport) Write(r *Record) error {
 	}
 	where := fmt.Sprintf("%s %s %s -> %s", r.File, time.Time(r.Time).UTC().Format("2006-01-02 15:04:05"), r.Client, r.Server)
 	v, iv := r.Verdict, r.IntendedVerdict
+	if v == nil || iv == nil {
+		c.unjudged++
+	}
 	if contains(r.Flags, flagVerdictDiffers) {
 		key := strings.Join([]string{r.Host, actionText(v), iv.Name, iv.From, actionText(iv)}, "\x00")
 		c.differs.add(key, where, func() any {
@@ -466,8 +470,12 @@ func (c *checkReport) writeDiffers(w io.Writer) {
 	for _, g := range l {
 		total += g.n
 	}
+	if c.unjudged > 0 {
+		defer fmt.Fprintf(w, "\n%s not compared: the host %s logs is unknown (see host_unknown), or there is\n"+
+			"no SNI and no DNS name to tell what the client meant.\n", count(c.unjudged, "connection"), c.chosen)
+	}
 	if total == 0 {
-		fmt.Fprintf(w, "\nverdict-differs: none; every logged host gets the action of the name the client meant.\n")
+		fmt.Fprintf(w, "\nverdict-differs: none; each logged host gets the action of the name the client meant.\n")
 		return
 	}
 	fmt.Fprintf(w, "\nverdict-differs: %s where the logged host (%s) gets another action than the name\n"+
