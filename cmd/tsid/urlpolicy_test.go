@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -585,5 +586,78 @@ func TestRulesSpillWriters(t *testing.T) {
 		if !strings.Contains(want.String(), shown) {
 			t.Errorf("%s: the verdicts' names are not shown:\n%s", f, want.String())
 		}
+	}
+}
+
+// TestREADMERulesExample: the outputs in the README's "Check your URL
+// rules" are what tsid prints.
+func TestREADMERulesExample(t *testing.T) {
+	repoRoot(t)
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	pcap, err := os.ReadFile(fieldCase)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Run where the README's relative names exist.
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.MkdirAll(filepath.Dir(fieldCase), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(fieldCase, pcap, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(readme, "$ echo 'allow tools.cisco.com' > licensing.rules\n") {
+		t.Fatal("README lacks the rules file")
+	}
+	if err := os.WriteFile("licensing.rules", []byte("allow tools.cisco.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	shown := func(cmd string) string {
+		t.Helper()
+		_, after, ok := strings.Cut(readme, "$ "+cmd+"\n")
+		if !ok {
+			t.Fatalf("README lacks %q", cmd)
+		}
+		out, _, _ := strings.Cut(after, "```")
+		return out
+	}
+
+	cmd := "tsid analyze --rules licensing.rules testdata/samples/field-case.pcap"
+	out, _, _ := runCLI(t, nil, strings.Fields(cmd)[1:]...)
+	if diff := cmp.Diff(shown(cmd), out); diff != "" {
+		t.Errorf("%s (-README +tsid):\n%s", cmd, diff)
+	}
+
+	cmd = "tsid analyze --rules licensing.rules -f json testdata/samples/field-case.pcap | jq -c '{host, verdict, intended_verdict}'"
+	out, _, _ = runCLI(t, nil, "analyze", "--rules", "licensing.rules", "-f", "json", fieldCase)
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatal(err)
+	}
+	jq := `{"host":` + string(m["host"]) + `,"verdict":` + string(m["verdict"]) + `,"intended_verdict":` + string(m["intended_verdict"]) + "}\n"
+	if diff := cmp.Diff(shown(cmd), jq); diff != "" {
+		t.Errorf("%s (-README +tsid):\n%s", cmd, diff)
+	}
+
+	cmd = "tsid rules check --rules licensing.rules --fail-on verdict-differs testdata/samples/field-case.pcap"
+	out, errs, code := runCLI(t, nil, strings.Fields(cmd)[1:]...)
+	want := out + errs + "$ echo $?\n" + strconv.Itoa(code) + "\n"
+	got, _, _ := strings.Cut(shown(cmd), "$ echo 'allow cisco.com'")
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("%s (-README +tsid):\n%s", cmd, diff)
+	}
+
+	if err := os.WriteFile("licensing.rules", []byte("allow cisco.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd = "tsid analyze -q --rules licensing.rules --fail-on verdict-differs testdata/samples/field-case.pcap > /dev/null; echo $?"
+	_, _, code = runCLI(t, nil, strings.Fields(strings.TrimSuffix(cmd, " > /dev/null; echo $?"))[1:]...)
+	if s := shown(cmd); !strings.HasPrefix(s, strconv.Itoa(code)+"\n") {
+		t.Errorf("%s: README says %q, tsid exits %d", cmd, s, code)
 	}
 }
