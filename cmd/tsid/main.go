@@ -53,7 +53,8 @@ const mainUsage = `tsid predicts the hostname a firewall logs for TLS connection
 Usage:
   tsid analyze [flags] FILE...   analyze captures (pcap, pcapng, ASA/FTD text, gzip; "-" for stdin)
   tsid convert FILE -o OUT.pcap  turn an ASA/FTD 'show capture … dump' text into a pcap
-  tsid rules check [flags] FILE... check URL rules against the hosts the captures log
+  tsid rules check [flags] FILE...
+                                 check URL rules against the hosts the captures log
   tsid version                   print the version
   tsid help [COMMAND]            show help
 
