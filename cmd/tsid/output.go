@@ -150,7 +150,8 @@ type csvWriter struct {
 var csvColumns = []string{"time", "file", "client", "server", "sni", "tls_version", "cert_status",
 	"cert_subject", "cert_cn", "cert_ou", "cert_o", "cert_san_dns", "cert_san_ip", "cert_issuer",
 	"cert_not_before", "cert_not_after", "cert_sha256", "cert_self_signed", "dns_names",
-	"profile", "host", "host_source", "url", "flags", "sni_unicode", "host_unicode"}
+	"profile", "host", "host_source", "url", "flags", "sni_unicode", "host_unicode",
+	"outer_client", "outer_server"}
 
 // csvRuleColumns follow with URL rules; "(default)" is the default action's
 // rule, an empty action an unknown verdict.
@@ -200,6 +201,11 @@ func (c *csvWriter) Write(r *Record) error {
 		row = append(row, "", "", "", "", "", "", "", "", "", "", "")
 	}
 	row = append(row, j(r.DNSNames), r.Profile, r.Host, r.HostSource, r.URL, j(r.Flags), r.SNIUnicode, r.HostUnicode)
+	if o := r.Outer; o != nil {
+		row = append(row, o.Client, o.Server)
+	} else {
+		row = append(row, "", "")
+	}
 	if c.rules {
 		row = append(row, verdictCells(r.Verdict)...)
 		if iv := r.IntendedVerdict; iv != nil {

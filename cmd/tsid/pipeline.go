@@ -386,6 +386,7 @@ func (an *analysis) record(fr *fileRun, j *job) *Record {
 		ALPN:       []string{},
 		Flags:      []string{},
 	}
+	r.Outer = outer(info, client)
 	if hs.Version != 0 {
 		r.TLSVersion = hs.Version.String()
 	}
@@ -494,6 +495,20 @@ func (an *analysis) record(fr *fileRun, j *job) *Record {
 	}
 	escapeRecord(r, certBad)
 	return r
+}
+
+// outer is the tunnel's outer address pair oriented like the record (the
+// client's side first; ConnInfo keeps A's side first), nil when the
+// connection came untunnelled.
+func outer(info *pcaps.ConnInfo, client netip.AddrPort) *Outer {
+	o := info.Outer
+	if !o[0].IsValid() {
+		return nil
+	}
+	if client != info.A {
+		o[0], o[1] = o[1], o[0]
+	}
+	return &Outer{Client: o[0].String(), Server: o[1].String()}
 }
 
 // flagOddName is tsid's own flag, after sniid's: the SNI or the logged

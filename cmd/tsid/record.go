@@ -20,6 +20,7 @@ type Record struct {
 	Time       jsonTime            `json:"time"`
 	Client     string              `json:"client"`
 	Server     string              `json:"server"`
+	Outer      *Outer              `json:"outer,omitempty"` // the tunnel's outermost addresses, when tunnelled
 	SNI        string              `json:"sni"`
 	TLSVersion string              `json:"tls_version"`
 	CertStatus string              `json:"cert_status"`
@@ -48,6 +49,13 @@ type Record struct {
 	// the logged host, and with the name the client meant.
 	Verdict         *Verdict `json:"verdict,omitempty"`
 	IntendedVerdict *Verdict `json:"intended_verdict,omitempty"`
+}
+
+// Outer is the outermost IP pair of a tunnelled connection (GRE, ERSPAN,
+// VXLAN, …), oriented like the record: the client's side first.
+type Outer struct {
+	Client string `json:"client"`
+	Server string `json:"server"`
 }
 
 // Verdict is what the URL policy does with one name. Its strings are
