@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/gopacket"
@@ -18,6 +21,21 @@ func FuzzReader(f *testing.F) {
 	f.Add(gz(pcap))
 	f.Add(writePcapRaw(binary.BigEndian, true, 276, []pkt{p}))
 	f.Add(ngFile(f, []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeRaw}, []pkt{p, p}))
+	// The shipped samples: real pcap and pcapng files, one gzip'ed.
+	samples, _ := filepath.Glob("../testdata/samples/*.pcap*")
+	if len(samples) == 0 {
+		f.Fatal("no sample captures in ../testdata/samples")
+	}
+	for i, name := range samples {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		if i == 0 || strings.HasSuffix(name, ".pcapng") {
+			f.Add(gz(b))
+		}
+	}
 	f.Fuzz(func(t *testing.T, file []byte) {
 		r, err := NewReader("fuzz", bytes.NewReader(file))
 		if err != nil {
