@@ -248,6 +248,36 @@ const (
 	maxSnaplen = 262144   // what Writer announces; the libpcap default
 )
 
+// tsresolOK reports whether an interface description block's if_tsresol
+// option, if any, is one byte with an exponent pcapgo can use: it works
+// with 2^e or 10^e in a uint64 and divides by zero once that wraps to 0
+// (pcapng, Section 4.2).
+func tsresolOK(blk []byte, order binary.ByteOrder) bool {
+	if len(blk) < 20 {
+		return true
+	}
+	for o := blk[16 : len(blk)-4]; len(o) >= 4; {
+		code, n := order.Uint16(o), int(order.Uint16(o[2:]))
+		if code == 0 {
+			break
+		}
+		if code == 9 {
+			if n != 1 || len(o) < 5 {
+				return false
+			}
+			limit := byte(19) // 10^19 < 2^64
+			if o[4]&0x80 != 0 {
+				limit = 63
+			}
+			if o[4]&0x7f > limit {
+				return false
+			}
+		}
+		o = o[min(len(o), 4+(n+3)&^3):]
+	}
+	return true
+}
+
 // checkLengths rejects length fields that would make pcapgo allocate more
 // than the file holds: the pcap snap length, and pcapng block and packet
 // lengths (pcapng, Sections 3.1, 4.3 and 4.4).
@@ -284,6 +314,10 @@ func checkLengths(file []byte) error {
 		case 3: // simple packet: the original length is the captured length
 			if n < 16 || order.Uint32(b[8:]) > n-16 {
 				return bad
+			}
+		case 1: // interface description
+			if !tsresolOK(b[:n], order) {
+				return errors.New("synth: pcapng if_tsresol out of range")
 			}
 		}
 		b = b[n:]

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"crypto/x509/pkix"
+	"encoding/binary"
 	"fmt"
 	"net"
 	"net/netip"
@@ -355,6 +356,43 @@ func TestDecodeCorrupt(t *testing.T) {
 	file[len(file)-1] ^= 0x40
 	if _, _, err := Decode(bytes.NewReader(file)); err == nil {
 		t.Error("corrupted TCP header: got nil error")
+	}
+}
+
+// TestDecodeTsresol: pcapgo divides by zero on an if_tsresol exponent
+// whose power wraps to 0 in a uint64; Decode says no instead.
+func TestDecodeTsresol(t *testing.T) {
+	conv, err := Handshake(testConfig(t, "10.0.0.1:40000", "10.0.0.2:443", tls.VersionTLS12, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := writeCapture(t, Options{Start: testTime, Link: RawIP, Format: PCAPNG}, &conv, TCP{})
+	// The interface description follows the section header; find its
+	// if_tsresol (code 9) among the options after the 16-byte head.
+	idb := int(binary.LittleEndian.Uint32(file[4:]))
+	at := -1
+	for o := idb + 16; o+4 <= len(file); o += 4 + (int(binary.LittleEndian.Uint16(file[o+2:]))+3)&^3 {
+		if binary.LittleEndian.Uint16(file[o:]) == 9 {
+			at = o + 4
+			break
+		}
+	}
+	if at < 0 || file[at] != 9 {
+		t.Fatalf("no nanosecond if_tsresol in the interface description")
+	}
+	for _, tc := range []struct {
+		res byte
+		ok  bool
+	}{
+		{9, true}, {19, true}, {0x80 | 63, true},
+		{20, false}, {64, false}, {0x80 | 64, false}, {0xff, false},
+	} {
+		c := bytes.Clone(file)
+		c[at] = tc.res
+		_, _, err := Decode(bytes.NewReader(c))
+		if (err == nil) != tc.ok {
+			t.Errorf("if_tsresol %#x: error %v, want ok %v", tc.res, err, tc.ok)
+		}
 	}
 }
 
