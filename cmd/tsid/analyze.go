@@ -29,6 +29,7 @@ type analyzeOptions struct {
 	jobs        int
 	noProgress  bool
 	date        string
+	join        bool
 	rules       ruleOptions // URL rules to judge the connections with
 
 	textDate time.Time // --date parsed; zero: each file's own date
@@ -52,6 +53,7 @@ func analyzeFlags(o *analyzeOptions) *pflag.FlagSet {
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no summary and no warnings on stderr; errors still shown")
 	fs.IntVarP(&o.jobs, "jobs", "j", 0, "analyze up to `N` files at once (default: GOMAXPROCS, the usable CPUs); 1 for one after another")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar (shown on a terminal for large input, see below)")
+	fs.BoolVar(&o.join, "join", false, "join the connections several captures saw (inside/outside, per interface) by ClientHello random, else SNI, server port and time; one record with 'captures'")
 	fs.StringVar(&o.date, "date", "", "date of the times of day in ASA/FTD text captures, `YYYY-MM-DD` (default: the file's modification date)")
 	addRuleFlags(fs, &o.rules)
 	return fs
@@ -181,7 +183,14 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	bw := bufio.NewWriterSize(out, 64<<10)
 	res := &output{w: newWriter(o.format, bw, &o, an.all), stderr: stderr, prog: prog}
 	res.sum.rules = o.rules.policy != nil
+	if o.join {
+		res.join = &joiner{}
+		res.sum.join = true
+		res.onlyFlagged = o.onlyFlagged
+		res.notes = o.notes
+	}
 	an.analyzeFiles(files, stdin, o.jobs, res)
+	res.flushJoin()
 	prog.finish()
 
 	werr := res.werr

@@ -164,3 +164,235 @@ func parseCSV(t *testing.T, s string) [][]string {
 	}
 	return rows
 }
+
+// moved is c between other addresses: the same bytes seen at another
+// capture point (NAT).
+func moved(c synth.Conversation, client, server string) synth.Conversation {
+	c.Client, c.Server = netip.MustParseAddrPort(client), netip.MustParseAddrPort(server)
+	return c
+}
+
+// withRandom is c with its ClientHello random replaced by from's: the
+// same ClientHello as far as joining goes.
+func withRandom(t *testing.T, c, from synth.Conversation) synth.Conversation {
+	t.Helper()
+	random := func(c synth.Conversation) []byte {
+		d := c.Chunks[0].Data
+		if c.Chunks[0].Dir != synth.Client || len(d) < 43 || d[0] != 22 || d[5] != 1 {
+			t.Fatal("the conversation does not start with a ClientHello")
+		}
+		return d[11:43]
+	}
+	c.Chunks = append([]synth.Chunk(nil), c.Chunks...)
+	c.Chunks[0].Data = append([]byte(nil), c.Chunks[0].Data...)
+	copy(random(c), random(from))
+	return c
+}
+
+func joinRun(t *testing.T, args ...string) ([]map[string]any, string) {
+	t.Helper()
+	args = append([]string{"analyze", "-f", "json", "--join"}, args...)
+	out, errs, code := runCLI(t, nil, args...)
+	if code != 0 {
+		t.Fatalf("tsid %s: exit %d\n%s", strings.Join(args, " "), code, errs)
+	}
+	return decodeLines(t, out), errs
+}
+
+func captures(t *testing.T, r map[string]any) []map[string]any {
+	t.Helper()
+	list, _ := r["captures"].([]any)
+	var out []map[string]any
+	for _, c := range list {
+		out = append(out, c.(map[string]any))
+	}
+	return out
+}
+
+func hasString(v any, s string) bool {
+	l, _ := v.([]any)
+	for _, x := range l {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// TestJoinNAT: inside and outside captures of the same connections (NAT
+// changes the client address and port, the ISNs differ) are joined on the
+// ClientHello random; the capture points show the addresses on each side.
+func TestJoinNAT(t *testing.T) {
+	dir := t.TempDir()
+	id := capLeaf(t, "join", "www.example.com")
+	a := capConv(t, "10.1.1.1:40000", "192.0.2.80:443", "www.example.com", tls.VersionTLS12, id, "join-a")
+	b := capConv(t, "10.1.1.2:40001", "192.0.2.80:443", "www.example.com", tls.VersionTLS13, id, "join-b")
+	lone := capConv(t, "10.1.1.3:40002", "192.0.2.81:443", "lone.example.com", tls.VersionTLS12, capLeaf(t, "lone", "lone.example.com"), "join-lone")
+	inside := capFile(t, dir, "inside.pcap", synth.Options{},
+		capEntry{conv: a, tcp: synth.TCP{ClientISN: 100, ServerISN: 200}},
+		capEntry{conv: lone, tcp: synth.TCP{ClientISN: 300, ServerISN: 400}, at: time.Second},
+		capEntry{conv: b, tcp: synth.TCP{ClientISN: 500, ServerISN: 600}, at: 2 * time.Second})
+	// Outside: the firewall's ISNs and PAT; b first, a later than the
+	// timing window (the random joins it anyway).
+	outside := capFile(t, dir, "outside.pcapng", synth.Options{Format: synth.PCAPNG, Start: namesTime.Add(10 * time.Millisecond)},
+		capEntry{conv: moved(b, "198.51.100.7:61001", "192.0.2.80:443"), tcp: synth.TCP{ClientISN: 7000, ServerISN: 8000}},
+		capEntry{conv: moved(a, "198.51.100.7:61000", "192.0.2.80:443"), tcp: synth.TCP{ClientISN: 9000, ServerISN: 9100}, at: 5 * time.Second})
+
+	recs, errs := joinRun(t, inside, outside)
+	if len(recs) != 3 {
+		t.Fatalf("%d records, want 3 (a, lone, b)", len(recs))
+	}
+	want := []struct {
+		client string
+		points [][2]string // client, server per capture point
+	}{
+		{"10.1.1.1:40000", [][2]string{{"10.1.1.1:40000", "192.0.2.80:443"}, {"198.51.100.7:61000", "192.0.2.80:443"}}},
+		{"10.1.1.3:40002", nil},
+		{"10.1.1.2:40001", [][2]string{{"10.1.1.2:40001", "192.0.2.80:443"}, {"198.51.100.7:61001", "192.0.2.80:443"}}},
+	}
+	for i, w := range want {
+		r := recs[i]
+		if r["client"] != w.client || r["file"] != inside {
+			t.Errorf("record %d: %v in %v, want %s in %s (the first capture's place)", i, r["client"], r["file"], w.client, inside)
+		}
+		if len(r["client_random"].(string)) != 64 {
+			t.Errorf("record %d: client_random %v", i, r["client_random"])
+		}
+		cp := captures(t, r)
+		if len(cp) != len(w.points) {
+			t.Errorf("record %d: %d capture points, want %d: %v", i, len(cp), len(w.points), r["captures"])
+			continue
+		}
+		for k, p := range w.points {
+			by := map[bool]string{true: "", false: "random"}[k == 0]
+			if cp[k]["client"] != p[0] || cp[k]["server"] != p[1] || cp[k]["joined_by"] != by || cp[k]["sni"] != r["sni"] {
+				t.Errorf("record %d capture %d: %v", i, k, cp[k])
+			}
+		}
+		if len(w.points) > 0 && (cp[1]["file"] != outside || cp[0]["cert_sha256"] != cp[1]["cert_sha256"]) {
+			t.Errorf("record %d: second capture point %v", i, cp[1])
+		}
+		for _, f := range []string{flagCertDiffers, flagSNIDiffers} {
+			if hasString(r["flags"], f) {
+				t.Errorf("record %d: flag %s on the same certificate and SNI", i, f)
+			}
+		}
+		if hasString(r["anomalies"], anomalyJoinedByTiming) {
+			t.Errorf("record %d joined by timing", i)
+		}
+	}
+	if !strings.Contains(errs, "TLS connections 5,") || !strings.Contains(errs, "joined 2") {
+		t.Errorf("summary: %s", errs)
+	}
+
+	// Without --join the output is as before: five records, no keys of joining.
+	out, _, code := runCLI(t, nil, "analyze", "-f", "json", "-q", inside, outside)
+	if recs := decodeLines(t, out); code != 0 || len(recs) != 5 || strings.Contains(out, "client_random") || strings.Contains(out, "captures") {
+		t.Errorf("without --join: exit %d, %d records\n%s", code, len(recs), out)
+	}
+	// Parallel and one file at a time agree; the table shows the points.
+	j1, _, _ := runCLI(t, nil, "analyze", "-f", "json", "--join", "-j", "1", inside, outside)
+	j2, _, _ := runCLI(t, nil, "analyze", "-f", "json", "--join", "-j", "2", inside, outside)
+	if j1 != j2 {
+		t.Errorf("-j 1 and -j 2 differ:\n%s\n%s", j1, j2)
+	}
+	table, _, _ := runCLI(t, nil, "analyze", "--join", inside, outside)
+	if !strings.Contains(table, "    capture: "+outside+" 198.51.100.7:61000 -> 192.0.2.80:443 sni=www.example.com cert=") ||
+		!strings.Contains(table, "joined 2") {
+		t.Errorf("table:\n%s", table)
+	}
+}
+
+// TestJoinDiffers: the same ClientHello random with another certificate,
+// or another SNI, at the other capture point is flagged.
+func TestJoinDiffers(t *testing.T) {
+	dir := t.TempDir()
+	real := capLeaf(t, "real", "www.example.com")
+	other := capLeaf(t, "inspector", "www.example.com")
+	in := capConv(t, "10.1.1.1:40000", "192.0.2.80:443", "www.example.com", tls.VersionTLS12, real, "differs")
+	certOut := withRandom(t, capConv(t, "198.51.100.7:61000", "192.0.2.80:443", "www.example.com", tls.VersionTLS12, other, "differs-out"), in)
+	sniOut := withRandom(t, capConv(t, "198.51.100.7:61000", "192.0.2.80:443", "other.example.com", tls.VersionTLS12, real, "differs-sni"), in)
+	inside := capFile(t, dir, "inside.pcap", synth.Options{}, capEntry{conv: in})
+
+	for _, c := range []struct {
+		name string
+		conv synth.Conversation
+		flag string
+	}{
+		{"cert", certOut, flagCertDiffers},
+		{"sni", sniOut, flagSNIDiffers},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			outside := capFile(t, dir, c.name+"-outside.pcap", synth.Options{}, capEntry{conv: c.conv})
+			recs, _ := joinRun(t, "-q", inside, outside)
+			if len(recs) != 1 {
+				t.Fatalf("%d records, want 1 joined", len(recs))
+			}
+			r := recs[0]
+			if !hasString(r["flags"], c.flag) || len(captures(t, r)) != 2 {
+				t.Errorf("flags %v, captures %v", r["flags"], r["captures"])
+			}
+			for _, f := range []string{flagCertDiffers, flagSNIDiffers} {
+				if f != c.flag && hasString(r["flags"], f) {
+					t.Errorf("flag %s too", f)
+				}
+			}
+			// --only-flagged sees the flag joining gave.
+			recs, _ = joinRun(t, "-q", "--only-flagged", inside, outside)
+			if len(recs) != 1 {
+				t.Errorf("--only-flagged: %d records", len(recs))
+			}
+		})
+	}
+}
+
+// TestJoinByTiming: a re-signing decryption device sends its own
+// ClientHello outside (another random) and shows the client its own
+// certificate: joined on SNI, server port and time, said in an anomaly.
+// Further than joinWindow apart, or to another port, nothing is joined.
+func TestJoinByTiming(t *testing.T) {
+	dir := t.TempDir()
+	resigned := capLeaf(t, "resigned", "www.example.com")
+	real := capLeaf(t, "real", "www.example.com")
+	in := capConv(t, "10.1.1.1:40000", "192.0.2.80:443", "www.example.com", tls.VersionTLS12, resigned, "timing-in")
+	out := capConv(t, "198.51.100.7:61000", "192.0.2.80:443", "www.example.com", tls.VersionTLS12, real, "timing-out")
+	late := capConv(t, "198.51.100.7:61005", "192.0.2.80:443", "www.example.com", tls.VersionTLS12, real, "timing-late")
+	port := capConv(t, "198.51.100.7:61006", "192.0.2.80:8443", "www.example.com", tls.VersionTLS12, real, "timing-port")
+	inside := capFile(t, dir, "inside.pcap", synth.Options{}, capEntry{conv: in})
+	outside := capFile(t, dir, "outside.pcap", synth.Options{Start: namesTime.Add(300 * time.Millisecond)},
+		capEntry{conv: port}, capEntry{conv: out, at: 100 * time.Millisecond}, capEntry{conv: late, at: 3 * time.Second})
+
+	recs, _ := joinRun(t, "-q", inside, outside)
+	if len(recs) != 3 {
+		t.Fatalf("%d records, want 3 (joined, port, late)", len(recs))
+	}
+	r := recs[0]
+	cp := captures(t, r)
+	if len(cp) != 2 || cp[1]["client"] != "198.51.100.7:61000" || cp[1]["joined_by"] != "timing" {
+		t.Fatalf("capture points %v", r["captures"])
+	}
+	if !hasString(r["anomalies"], anomalyJoinedByTiming) || !hasString(r["flags"], flagCertDiffers) {
+		t.Errorf("anomalies %v flags %v", r["anomalies"], r["flags"])
+	}
+	for _, r := range recs[1:] {
+		if r["captures"] != nil {
+			t.Errorf("%v joined: %v", r["client"], r["captures"])
+		}
+	}
+}
+
+// TestJoinCap: past maxJoin records the rest are written unjoined, in
+// order, with a warning.
+func TestJoinCap(t *testing.T) {
+	dir := t.TempDir()
+	id := capLeaf(t, "cap", "www.example.com")
+	a := capConv(t, "10.1.1.1:40000", "192.0.2.80:443", "www.example.com", tls.VersionTLS12, id, "cap-a")
+	inside := capFile(t, dir, "inside.pcap", synth.Options{}, capEntry{conv: a})
+	outside := capFile(t, dir, "outside.pcap", synth.Options{}, capEntry{conv: moved(a, "198.51.100.7:61000", "192.0.2.80:443")})
+	defer func(n int) { maxJoin = n }(maxJoin)
+	maxJoin = 1
+	recs, errs := joinRun(t, inside, outside)
+	if len(recs) != 2 || recs[0]["captures"] != nil || !strings.Contains(errs, "--join: more than 1 TLS connections") {
+		t.Errorf("%d records, stderr %s", len(recs), errs)
+	}
+}

@@ -31,7 +31,7 @@ func newWriter(format string, w io.Writer, o *analyzeOptions, all bool) recordWr
 		j.enc.SetEscapeHTML(false)
 		return j
 	case "csv":
-		return &csvWriter{w: csv.NewWriter(w), all: all, rules: o.rules.policy != nil}
+		return &csvWriter{w: csv.NewWriter(w), all: all, rules: o.rules.policy != nil, join: o.join}
 	default:
 		return &tableWriter{w: w, explain: o.explain, quiet: o.quiet, all: all, rules: o.rules.policy != nil}
 	}
@@ -43,6 +43,10 @@ type summary struct {
 	packets, tcpConns, evicted uint64
 	tls, noSNI, flagged        int
 
+	// With --join: records merged into another.
+	join   bool
+	joined int
+
 	// With URL rules: the connections with each of tsid's rule flags.
 	rules                                           bool
 	verdictDiffers, profilesVerdictDiffers, ruleUns int
@@ -51,6 +55,9 @@ type summary struct {
 func (s *summary) line() string {
 	l := fmt.Sprintf("files %d, packets %d, TCP connections %d, TLS connections %d, without SNI %d, flagged %d, evicted %d",
 		s.files, s.packets, s.tcpConns, s.tls, s.noSNI, s.flagged, s.evicted)
+	if s.join {
+		l += fmt.Sprintf(", joined %d", s.joined)
+	}
 	if s.rules {
 		l += fmt.Sprintf(", %s %d, %s %d, %s %d", flagVerdictDiffers, s.verdictDiffers,
 			flagProfilesVerdictDiffers, s.profilesVerdictDiffers, flagRuleUnspecified, s.ruleUns)
@@ -144,6 +151,7 @@ type csvWriter struct {
 	w      *csv.Writer
 	all    bool
 	rules  bool // URL rules given: the verdict columns
+	join   bool // --join: the client_random and captures columns
 	header bool
 }
 
@@ -162,6 +170,9 @@ func (c *csvWriter) columns() []string {
 	h := append([]string(nil), csvColumns...)
 	if c.rules {
 		h = append(h, csvRuleColumns...)
+	}
+	if c.join {
+		h = append(h, "client_random", "captures")
 	}
 	if c.all {
 		for _, p := range sniid.Profiles() {
@@ -215,6 +226,13 @@ func (c *csvWriter) Write(r *Record) error {
 		}
 		row = append(row, verdictCells(r.IntendedVerdict)...)
 	}
+	if c.join {
+		var caps []string
+		for _, cp := range r.Captures {
+			caps = append(caps, captureText(cp))
+		}
+		row = append(row, r.ClientRandom, j(caps))
+	}
 	if c.all {
 		for _, p := range sniid.Profiles() {
 			hp := r.Profiles[p.Name]
@@ -246,7 +264,7 @@ func (c *csvWriter) Close(*summary) error {
 	if !c.header {
 		c.header = true
 		h := csvColumns // as before URL rules: no profile columns
-		if c.rules {
+		if c.rules || c.join {
 			h = c.columns()
 		}
 		if err := c.w.Write(h); err != nil {
@@ -458,6 +476,9 @@ func (t *tableWriter) row(r *Record) error {
 	if r.HostUnknown != "" {
 		fmt.Fprintf(&b, "    host unknown: %s\n", printable(r.HostUnknown))
 	}
+	for _, cp := range r.Captures {
+		fmt.Fprintf(&b, "    capture: %s\n", printable(captureText(cp)))
+	}
 	if t.rules {
 		writeIntended(&b, r)
 	}
@@ -469,6 +490,30 @@ func (t *tableWriter) row(r *Record) error {
 	}
 	_, err := io.WriteString(t.w, b.String())
 	return err
+}
+
+// captureText is one capture point of a joined connection on one line:
+// file, addresses (and tunnel), SNI, certificate, how it was joined.
+func captureText(c CapturePoint) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s -> %s", c.File, c.Client, c.Server)
+	if c.Outer != nil {
+		fmt.Fprintf(&b, " (outer %s -> %s)", c.Outer.Client, c.Outer.Server)
+	}
+	sni := c.SNI
+	if sni == "" {
+		sni = "-"
+	}
+	b.WriteString(" sni=" + sni)
+	if c.CertSHA256 != "" {
+		b.WriteString(" cert=" + c.CertSHA256[:min(16, len(c.CertSHA256))])
+	} else {
+		b.WriteString(" cert=" + c.CertStatus)
+	}
+	if c.JoinedBy != "" {
+		b.WriteString(" by " + c.JoinedBy)
+	}
+	return b.String()
 }
 
 // unicodeLine lists the Unicode forms of IDNA names for the table: the

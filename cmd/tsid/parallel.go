@@ -24,18 +24,58 @@ type output struct {
 	inputErrs int
 	stderr    io.Writer
 	prog      *progress // cleared before a line goes to stderr; may be nil
+
+	// With --join: the records wait in join until every file is read.
+	join        *joiner
+	onlyFlagged bool // --only-flagged, applied after joining
+	notes       *notes
 }
 
 func (o *output) record(r *Record) {
+	if j := o.join; j != nil {
+		if j.add(r) {
+			return
+		}
+		if !j.overflow {
+			j.overflow = true
+			o.notes.printf("--join: more than %d TLS connections; the rest are written as they come, not joined", maxJoin)
+			o.flushJoin()
+		}
+		if o.onlyFlagged && len(r.Flags) == 0 {
+			return
+		}
+	}
 	if o.werr == nil {
 		o.werr = o.w.Write(r)
 	}
+}
+
+// flushJoin joins the records held and writes them.
+func (o *output) flushJoin() {
+	j := o.join
+	if j == nil {
+		return
+	}
+	joined, flagged := j.joined, j.flagged
+	for _, r := range j.join() {
+		if o.onlyFlagged && len(r.Flags) == 0 {
+			continue
+		}
+		if o.werr == nil {
+			o.werr = o.w.Write(r)
+		}
+	}
+	o.sum.joined += j.joined - joined
+	o.sum.flagged += j.flagged - flagged
 }
 
 // fileDone adds a file's counters and prints its errors, once its records
 // are written.
 func (o *output) fileDone(s *summary, errs ...error) {
 	o.sum.add(s)
+	if o.join != nil {
+		o.join.cur++
+	}
 	failed := false
 	for _, err := range errs {
 		if err != nil {

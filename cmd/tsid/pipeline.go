@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/tls"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -229,8 +230,8 @@ func (fr *fileRun) emit(r *Record) {
 	if fr.an.opts.rules.policy != nil {
 		fr.sum.countFlags(r)
 	}
-	if fr.an.opts.onlyFlagged && len(r.Flags) == 0 {
-		return
+	if fr.an.opts.onlyFlagged && len(r.Flags) == 0 && !fr.an.opts.join {
+		return // with --join, joining may flag it: the output filters
 	}
 	fr.put(r)
 }
@@ -415,6 +416,9 @@ func (an *analysis) record(fr *fileRun, j *job) *Record {
 			r.Offered = append(r.Offered, v.String())
 		}
 		r.Anomalies = append(r.Anomalies, ch.Anomalies...)
+		if an.opts.join {
+			r.ClientRandom = hex.EncodeToString(ch.Random)
+		}
 	}
 	if sh := hs.ServerHello; sh != nil {
 		r.CipherSuite = cipherSuiteName(sh.CipherSuite)

@@ -49,6 +49,17 @@ type Record struct {
 	// the logged host, and with the name the client meant.
 	Verdict         *Verdict `json:"verdict,omitempty"`
 	IntendedVerdict *Verdict `json:"intended_verdict,omitempty"`
+
+	// TSID probes (see probe.go): Role "tsid-probe" and ProbeOf on the
+	// firewall's own connection, Probe on the client connection it served.
+	Role    string    `json:"role,omitempty"`
+	ProbeOf *ConnRef  `json:"probe_of,omitempty"`
+	Probe   *ProbeRef `json:"probe,omitempty"`
+
+	// With --join: the ClientHello random (hex), and the capture points of
+	// a connection seen in several files, this record's own first.
+	ClientRandom string         `json:"client_random,omitempty"`
+	Captures     []CapturePoint `json:"captures,omitempty"`
 }
 
 // Outer is the outermost IP pair of a tunnelled connection (GRE, ERSPAN,
@@ -346,4 +357,22 @@ func unicodeName(name string) (uni string, ok bool) {
 		return "", true
 	}
 	return strings.Join(labels, "."), true
+}
+
+// ConnRef names another connection of the same capture.
+type ConnRef struct {
+	Time   jsonTime `json:"time"`
+	Client string   `json:"client"`
+	Server string   `json:"server"`
+}
+
+// ProbeRef is the firewall's TSID probe of a client connection: when it
+// started, what it negotiated, and the signs it was recognised by.
+type ProbeRef struct {
+	Time       jsonTime `json:"time"`
+	Client     string   `json:"client"`
+	Server     string   `json:"server"`
+	TLSVersion string   `json:"tls_version"`
+	CertStatus string   `json:"cert_status"`
+	Evidence   []string `json:"evidence"`
 }
