@@ -396,3 +396,115 @@ func TestJoinCap(t *testing.T) {
 		t.Errorf("%d records, stderr %s", len(recs), errs)
 	}
 }
+
+// probeConv is the firewall's TSID probe for sni on client's 5-tuple: a
+// TLS 1.2 hello, the server's first flight with its certificate, then the
+// probe closes before the client's second flight.
+func probeConv(t *testing.T, client, server, sni string, id *synth.Identity) synth.Conversation {
+	t.Helper()
+	c := capConv(t, client, server, sni, tls.VersionTLS12, id, "probe")
+	for i, ch := range c.Chunks {
+		if ch.Dir == synth.Server {
+			c.Chunks = append(c.Chunks[:i+1:i+1], synth.Chunk{Dir: synth.Client, FIN: true}, synth.Chunk{Dir: synth.Server, FIN: true})
+			return c
+		}
+	}
+	t.Fatal("the server sent nothing")
+	return c
+}
+
+// TestProbe: a TLS 1.3 client connection without its certificate, then on
+// its 5-tuple the firewall's probe with a TLS 1.2 hello alike but for the
+// TLS 1.3 parts, which gets the certificate. The probe is labelled and
+// linked, left out of the TLS connection count, and its certificate
+// decides the client connection's host: with the SNI tools.cisco.com, which
+// the certificate covers, the SNI (no longer cert-encrypted); without SNI,
+// the first SAN toos.cisco.com, which nothing could tell before.
+func TestProbe(t *testing.T) {
+	for _, c := range []struct {
+		sni, before, host, source string
+	}{
+		{"tools.cisco.com", "tools.cisco.com", "tools.cisco.com", "sni"},
+		{"", "", "toos.cisco.com", "san"},
+	} {
+		t.Run("sni="+c.sni, func(t *testing.T) { testProbe(t, c.sni, c.before, c.host, c.source) })
+	}
+}
+
+func testProbe(t *testing.T, sni, before, host, source string) {
+	dir := t.TempDir()
+	id := capLeaf(t, "probe", "toos.cisco.com", "tools.cisco.com")
+	const client, server = "10.12.1.8:51514", "72.163.4.38:443"
+	conn, err := synth.Handshake(synth.Config{
+		Client: netip.MustParseAddrPort(client), Server: netip.MustParseAddrPort(server),
+		ServerName: sni, MinVersion: tls.VersionTLS12, MaxVersion: tls.VersionTLS13,
+		Cert: id, Time: namesTime, Seed: "probe-client",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := probeConv(t, client, server, sni, id)
+	// Not probes: another SNI on the same 5-tuple, and the same hello
+	// again past the window.
+	other := capConv(t, client, server, "other.cisco.com", tls.VersionTLS12, id, "probe-other")
+	again := probeConv(t, client, server, sni, id)
+
+	alone := capFile(t, dir, "alone.pcap", synth.Options{}, capEntry{conv: conn})
+	with := capFile(t, dir, "probe.pcap", synth.Options{},
+		capEntry{conv: conn, tcp: synth.TCP{ClientISN: 1000, ServerISN: 2000}},
+		capEntry{conv: other, tcp: synth.TCP{ClientISN: 3000, ServerISN: 4000}, at: 500 * time.Millisecond},
+		capEntry{conv: probe, tcp: synth.TCP{ClientISN: 5000, ServerISN: 6000}, at: time.Second},
+		capEntry{conv: again, tcp: synth.TCP{ClientISN: 7000, ServerISN: 8000}, at: 20 * time.Second})
+
+	out, errs, code := runCLI(t, nil, "analyze", "-f", "json", alone)
+	recs := decodeLines(t, out)
+	if code != 0 || len(recs) != 1 || recs[0]["cert_status"] != "encrypted" || recs[0]["host"] != before || recs[0]["probe"] != nil {
+		t.Fatalf("without the probe: exit %d %s\n%s", code, errs, out)
+	}
+
+	out, errs, code = runCLI(t, nil, "analyze", "-f", "json", with)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	recs = decodeLines(t, out)
+	if len(recs) != 4 {
+		t.Fatalf("%d records, want 4:\n%s", len(recs), out)
+	}
+	c, o, p, a := recs[0], recs[1], recs[2], recs[3]
+	if c["tls_version"] != "TLS 1.3" || c["cert_status"] != certFromProbe || c["host"] != host || c["host_source"] != source || c["role"] != nil {
+		t.Errorf("client connection: %v %v %v (%v) role %v", c["tls_version"], c["cert_status"], c["host"], c["host_source"], c["role"])
+	}
+	if hasString(c["flags"], "cert-encrypted") {
+		t.Errorf("client connection still flagged cert-encrypted: %v", c["flags"])
+	}
+	cert, _ := c["cert"].(map[string]any)
+	if cert == nil || !hasString(cert["san_dns"], "toos.cisco.com") {
+		t.Errorf("client connection's cert: %v", c["cert"])
+	}
+	pr, _ := c["probe"].(map[string]any)
+	if pr == nil || pr["time"] != p["time"] || pr["tls_version"] != "TLS 1.2" || !hasString(pr["evidence"], "certificate-used") {
+		t.Errorf("client connection's probe: %v", c["probe"])
+	}
+	if p["role"] != roleProbe {
+		t.Errorf("probe role %v", p["role"])
+	}
+	po, _ := p["probe_of"].(map[string]any)
+	if po == nil || po["time"] != c["time"] || po["client"] != client || po["server"] != server {
+		t.Errorf("probe_of %v", p["probe_of"])
+	}
+	for _, r := range []map[string]any{o, a} {
+		if r["role"] != nil || r["probe"] != nil || r["probe_of"] != nil {
+			t.Errorf("%v at %v taken for a probe: %v %v %v", r["sni"], r["time"], r["role"], r["probe"], r["probe_of"])
+		}
+	}
+	if !strings.Contains(errs, "TLS connections 3,") || !strings.Contains(errs, "probes 1") {
+		t.Errorf("summary %s", errs)
+	}
+
+	// The table: the probe's row says what it is.
+	table, _, _ := runCLI(t, nil, "analyze", with)
+	if !strings.Contains(table, "    tsid-probe of 10.12.1.8:51514 -> 72.163.4.38:443 at ") ||
+		!strings.Contains(table, "    probe: ") || !strings.Contains(table, "probes 1") {
+		t.Errorf("table:\n%s", table)
+	}
+}

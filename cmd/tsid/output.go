@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -43,6 +44,8 @@ type summary struct {
 	packets, tcpConns, evicted uint64
 	tls, noSNI, flagged        int
 
+	probes int // TSID probes, not in tls
+
 	// With --join: records merged into another.
 	join   bool
 	joined int
@@ -55,6 +58,9 @@ type summary struct {
 func (s *summary) line() string {
 	l := fmt.Sprintf("files %d, packets %d, TCP connections %d, TLS connections %d, without SNI %d, flagged %d, evicted %d",
 		s.files, s.packets, s.tcpConns, s.tls, s.noSNI, s.flagged, s.evicted)
+	if s.probes > 0 {
+		l += fmt.Sprintf(", probes %d", s.probes)
+	}
 	if s.join {
 		l += fmt.Sprintf(", joined %d", s.joined)
 	}
@@ -475,6 +481,15 @@ func (t *tableWriter) row(r *Record) error {
 	}
 	if r.HostUnknown != "" {
 		fmt.Fprintf(&b, "    host unknown: %s\n", printable(r.HostUnknown))
+	}
+	if pr := r.ProbeOf; pr != nil {
+		fmt.Fprintf(&b, "    tsid-probe of %s -> %s at %s (the firewall's own connection; not counted)\n",
+			pr.Client, pr.Server, timeText(pr.Time))
+	}
+	if pr := r.Probe; pr != nil {
+		fmt.Fprintf(&b, "    probe: the firewall's TSID probe at %s (%s, cert %s)\n", timeText(pr.Time), cmp.Or(pr.TLSVersion, "-"), pr.CertStatus)
+		b.WriteString(wrapList("      evidence: ", pr.Evidence))
+		b.WriteByte('\n')
 	}
 	for _, cp := range r.Captures {
 		fmt.Fprintf(&b, "    capture: %s\n", printable(captureText(cp)))

@@ -96,6 +96,7 @@ func (s *summary) add(o *summary) {
 	s.tls += o.tls
 	s.noSNI += o.noSNI
 	s.flagged += o.flagged
+	s.probes += o.probes
 	s.verdictDiffers += o.verdictDiffers
 	s.profilesVerdictDiffers += o.profilesVerdictDiffers
 	s.ruleUns += o.ruleUns

@@ -102,6 +102,7 @@ func (an *analysis) file(name string, stdin io.Reader, put func(*Record)) (sum s
 			}
 		}
 		fr.drain()
+		fr.flushHeld()
 	}()
 	rd, closer, err := an.open(name, stdin)
 	var pe *fs.PathError
@@ -158,7 +159,9 @@ type fileRun struct {
 	// Used by the record stage only.
 	late     map[uint64]bool // connections passed over while undecided
 	certs    map[*tlsparse.Certificate]*certView
-	verdicts map[string]*Verdict // URL policy verdicts by name (fileRun.verdict)
+	verdicts map[string]*Verdict     // URL policy verdicts by name (fileRun.verdict)
+	facts    map[*Record]*probeFacts // finished TLS records' facts for probe matching, until emitted
+	hold     []held                  // records held back for their probes (probe.go)
 }
 
 // maxWaiting bounds the finished records held back behind one undecided
@@ -217,6 +220,20 @@ func (fr *fileRun) drain() {
 
 func (fr *fileRun) emit(r *Record) {
 	if r == notTLS {
+		return
+	}
+	f := fr.facts[r]
+	delete(fr.facts, r)
+	fr.holdForProbes(r, f)
+}
+
+// out counts r and hands it on, once probes are matched.
+func (fr *fileRun) out(r *Record) {
+	if r.Role == roleProbe {
+		fr.sum.probes++ // the firewall's connection, not the client's
+		if !fr.an.opts.onlyFlagged || len(r.Flags) > 0 || fr.an.opts.join {
+			fr.put(r)
+		}
 		return
 	}
 	fr.an.tlsFound.Add(1)
@@ -367,7 +384,12 @@ func (fr *fileRun) build(j *job) {
 		fr.finished(j.id, notTLS)
 		return
 	}
-	fr.finished(j.id, fr.an.record(fr, j))
+	r := fr.an.record(fr, j)
+	if fr.facts == nil {
+		fr.facts = map[*Record]*probeFacts{}
+	}
+	fr.facts[r] = newProbeFacts(j)
+	fr.finished(j.id, r)
 }
 
 // record turns a finished handshake into a Record.

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/tsid-project/tsid/tlsparse"
+)
+
+// TSID probes. With TLS Server Identity Discovery, FTD holds the client's
+// ClientHello, opens its own TLS connection to the server from the same
+// address and port with a ClientHello mimicking the client's, reads the
+// certificate and tears that connection down. A capture on the server's
+// side then shows a second handshake on the client connection's 5-tuple
+// shortly after it. tsid labels that connection role "tsid-probe" with
+// probe_of, gives the client connection probe, leaves the probe out of the
+// connection counts, and, when the client connection's certificate is not
+// in the capture (TLS 1.3, resumption) and the probe's is, predicts the
+// client connection's host from the probe's certificate (cert_status
+// from-probe): the certificate TSID itself decides on.
+//
+// A probe is a TLS connection that
+//   - has the same client address and port and server address and port as
+//     an earlier TLS connection of the same file (a new SYN: another
+//     connection to the assembler),
+//   - starts at most probeWindow after that connection's first packet,
+//   - sends the same SNI, and the same cipher suites and extension types
+//     once those only TLS 1.3 uses (and GREASE, padding, session tickets)
+//     are set aside: the probe may offer TLS 1.2 only,
+//   - got the server's hello.
+//
+// tsid stops reading a connection once its handshake is decided, so that
+// the probe was torn down before any client data is not checked.
+//
+// Records are written in order of first packet and the probe comes after
+// its client connection, so each file holds its records back for
+// probeWindow of capture time (at most maxProbeHold of them; past that the
+// oldest go out, and a probe of one of them is not linked). The output is
+// the same as without holding, but for the labels; reading a live capture
+// (stdin), a connection's record comes once a connection 5 s younger has
+// one, or at the end.
+
+// probeWindow is how long after a client connection's first packet its
+// probe may start.
+const probeWindow = 5 * time.Second
+
+// maxProbeHold bounds the records a file holds back for probes.
+const maxProbeHold = 4096
+
+// roleProbe is Record.Role of a TSID probe.
+const roleProbe = "tsid-probe"
+
+// certFromProbe is the cert_status of a client connection whose
+// certificate comes from its probe.
+const certFromProbe = "from-probe"
+
+// probeFacts is what matching a probe needs of a TLS connection's record.
+type probeFacts struct {
+	client, server netip.AddrPort
+	first          time.Time
+	hello          bool     // a ClientHello was read
+	sni            string   //
+	suites         []uint16 // sorted, without TLS 1.3 suites and GREASE
+	exts           []uint16 // sorted, without TLS 1.3-only types, GREASE, padding, session tickets
+	serverHello    bool
+	certSeen       bool
+	chain          []*tlsparse.Certificate
+	job            *job // to rebuild the record with a probe's certificate; nil when it has its own
+}
+
+// held is a record waiting for probeWindow to pass.
+type held struct {
+	r *Record
+	f *probeFacts // nil: not TLS-matchable
+}
+
+func newProbeFacts(j *job) *probeFacts {
+	hs := j.hs
+	client, server := (&connStream{info: &j.info}).endpoints(hs)
+	f := &probeFacts{client: client, server: server, first: j.info.First,
+		serverHello: hs.ServerHello != nil, chain: hs.Chain,
+		certSeen: hs.Status == tlsparse.CertPresent && len(hs.Chain) > 0}
+	if ch := hs.ClientHello; ch != nil {
+		f.hello, f.sni = true, ch.SNI
+		for _, s := range ch.CipherSuites {
+			if s>>8 != 0x13 && !grease(s) {
+				f.suites = append(f.suites, s)
+			}
+		}
+		for _, e := range ch.Extensions {
+			if !tls13Only(e) && !grease(e) {
+				f.exts = append(f.exts, e)
+			}
+		}
+		slices.Sort(f.suites)
+		f.suites = slices.Compact(f.suites)
+		slices.Sort(f.exts)
+		f.exts = slices.Compact(f.exts)
+	}
+	if !f.certSeen && (hs.Status == tlsparse.CertEncrypted || hs.Status == tlsparse.CertResumed) {
+		jc := *j
+		f.job = &jc
+	}
+	return f
+}
+
+// grease reports an RFC 8701 GREASE value (0x0a0a, 0x1a1a, …).
+func grease(v uint16) bool { return v&0x0f0f == 0x0a0a && v>>8 == v&0xff }
+
+// tls13Only reports extension types a hello limited to TLS 1.2 leaves out
+// (pre_shared_key, early_data, supported_versions, cookie,
+// psk_key_exchange_modes, post_handshake_auth, key_share), and those that
+// differ between two hellos of one client anyway (padding, session_ticket).
+func tls13Only(e uint16) bool {
+	switch e {
+	case 41, 42, 43, 44, 45, 49, 51, 21, 35:
+		return true
+	}
+	return false
+}
+
+// probeOf returns the held client connection p is a probe of, or -1, and
+// the evidence.
+func (fr *fileRun) probeOf(p *probeFacts) (int, []string) {
+	if p == nil || !p.hello || !p.serverHello {
+		return -1, nil
+	}
+	for i := len(fr.hold) - 1; i >= 0; i-- {
+		h := fr.hold[i]
+		c := h.f
+		if c == nil || h.r.Role != "" || h.r.Probe != nil || !c.hello ||
+			c.client != p.client || c.server != p.server {
+			continue
+		}
+		if d := p.first.Sub(c.first); d < 0 || d > probeWindow {
+			continue
+		}
+		if c.sni != p.sni || !slices.Equal(c.suites, p.suites) || !slices.Equal(c.exts, p.exts) {
+			continue
+		}
+		ev := []string{"same-5-tuple", "within-" + probeWindow.String(), "same-sni", "same-cipher-suites", "same-extensions"}
+		if p.certSeen {
+			ev = append(ev, "certificate-received")
+		} else {
+			ev = append(ev, "server-hello-received")
+		}
+		return i, ev
+	}
+	return -1, nil
+}
+
+// holdForProbes takes the next record in order: it labels a probe and its
+// client connection, and passes on the records probeWindow older than r.
+func (fr *fileRun) holdForProbes(r *Record, f *probeFacts) {
+	if i, ev := fr.probeOf(f); i >= 0 {
+		c := &fr.hold[i]
+		r.Role = roleProbe
+		r.ProbeOf = &ConnRef{Time: c.r.Time, Client: c.r.Client, Server: c.r.Server}
+		parent := c.r
+		if c.f.job != nil && f.certSeen {
+			parent = fr.withProbeCert(c.f.job, f.chain)
+			ev = append(ev, "certificate-used")
+		}
+		parent.Probe = &ProbeRef{Time: r.Time, Client: r.Client, Server: r.Server,
+			TLSVersion: r.TLSVersion, CertStatus: r.CertStatus, Evidence: ev}
+		c.r = parent
+		c.f.job = nil
+	}
+	if len(fr.hold) == 0 && (f == nil || !f.hello) {
+		fr.out(r) // nothing to wait for: it cannot have a probe
+		return
+	}
+	fr.hold = append(fr.hold, held{r, f})
+	t := time.Time(r.Time)
+	n := 0
+	for n < len(fr.hold) && (len(fr.hold)-n > maxProbeHold || time.Time(fr.hold[n].r.Time).Add(probeWindow).Before(t)) {
+		fr.out(fr.hold[n].r)
+		fr.hold[n] = held{}
+		n++
+	}
+	fr.hold = fr.hold[n:]
+}
+
+// flushHeld passes on every record held, at the end of the file.
+func (fr *fileRun) flushHeld() {
+	for i, h := range fr.hold {
+		fr.out(h.r)
+		fr.hold[i] = held{}
+	}
+	fr.hold = nil
+}
+
+// withProbeCert rebuilds the record of j as if the probe's certificate
+// had been in the connection: the profiles decide on it, and cert_status
+// says where it came from.
+func (fr *fileRun) withProbeCert(j *job, chain []*tlsparse.Certificate) *Record {
+	hs := *j.hs
+	hs.Chain = chain
+	hs.Status = tlsparse.CertPresent
+	jj := *j
+	jj.hs = &hs
+	r := fr.an.record(fr, &jj)
+	r.CertStatus = certFromProbe
+	return r
+}
