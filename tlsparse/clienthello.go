@@ -130,7 +130,11 @@ func (ch *ClientHello) unmarshal(body []byte) bool {
 		var typ uint16
 		var data cryptobyte.String
 		if !exts.ReadUint16(&typ) || !exts.ReadUint16LengthPrefixed(&data) {
-			return false
+			// An extension overruns the list: keep the ones before it (the
+			// server_name usually comes first), as the engines, which read
+			// extensions one by one, do.
+			ch.anomaly("extensions-malformed")
+			break
 		}
 		ch.Extensions = append(ch.Extensions, typ)
 		if seen.add(typ) {

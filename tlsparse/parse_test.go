@@ -2,6 +2,7 @@ package tlsparse
 
 import (
 	"bytes"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -203,11 +204,6 @@ func TestClientHelloMalformed(t *testing.T) {
 	}{
 		{"wrong type", append([]byte{2}, good[1:]...)},
 		{"odd cipher suites", buildClientHello(0x0303, nil, nil, nil, nil)[:0]},
-		{"extension overruns", func() []byte {
-			m := bytes.Clone(good)
-			m[len(m)-7]++ // server_name extension length
-			return m
-		}()},
 		{"over cap", []byte{1, 0x01, 0x00, 0x01}},
 	} {
 		if len(tt.msg) == 0 {
@@ -230,6 +226,43 @@ func TestClientHelloMalformed(t *testing.T) {
 		}
 	}
 	bodyPrefixes(t, good, func(b []byte) error { _, err := ParseClientHello(b); return err })
+}
+
+// An extension that overruns the list ends the list, not the hello: the
+// extensions before it are kept (nDPI's tls_invalid_reads capture has a
+// garbage extension after server_name, ALPN and others).
+func TestClientHelloExtensionOverrun(t *testing.T) {
+	good := buildClientHello(0x0303, nil, []uint16{1}, []ext{{0, sniExt(ServerName{0, "a.example"})}, {16, []byte{0, 3, 2, 'h', '2'}}}, nil)
+	for _, tt := range []struct {
+		name string
+		msg  []byte
+		sni  string
+		alpn []string
+	}{
+		{"the first extension overruns", func() []byte {
+			m := bytes.Clone(good)
+			// server_name: type(2) length(2) list length(2) name type(1)
+			// name length(2) name; make its length claim 0xff.. bytes.
+			m[bytes.Index(m, []byte("a.example"))-7] = 0xff
+			return m
+		}(), "", nil},
+		{"a garbage extension after the others", func() []byte {
+			m := bytes.Clone(good)
+			// Replace ALPN's 9 bytes with type 18403 claiming 20422 bytes.
+			i := len(m) - 9
+			copy(m[i:], []byte{0x47, 0xe3, 0x4f, 0xc6, 1, 2, 3, 4, 5})
+			return m
+		}(), "a.example", nil},
+	} {
+		ch, err := ParseClientHello(tt.msg)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if ch.SNI != tt.sni || len(ch.ALPN) != len(tt.alpn) || !slices.Contains(ch.Anomalies, "extensions-malformed") {
+			t.Errorf("%s: SNI %q ALPN %q anomalies %q", tt.name, ch.SNI, ch.ALPN, ch.Anomalies)
+		}
+	}
 }
 
 func TestRealClientHellos(t *testing.T) {

@@ -53,6 +53,10 @@ var knownRight = map[string]string{
 	"ndpi-093/12/sni": noPayload,
 	"ndpi-103/5/sni":  noPayload,
 	"ndpi-103/6/sni":  noPayload,
+	// One packet without a handshake (no SYN) whose 10 bytes of payload,
+	// 00 03 01 00 05 01 00 00 01 01, are no TLS record (content type 0x00)
+	// and no SSLv2 hello: nDPI goes by port 443.
+	"ndpi-096/2/sni": "the only payload, 00 03 01 00 05 01 00 00 01 01, is not a TLS record; TLS is recognised by content, not by port",
 }
 
 const noPayload = "the connection carries no payload in the capture; TLS is recognised by content, not by port"
