@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -123,6 +124,39 @@ func TestOuter(t *testing.T) {
 	}
 	if rows[2][col["outer_client"]] != "" || rows[2][col["outer_server"]] != "" {
 		t.Errorf("untunnelled CSV outer cells %q %q", rows[2][col["outer_client"]], rows[2][col["outer_server"]])
+	}
+}
+
+// The summary says how many packets came through tunnels and how many had
+// a tag of unknown EtherType skipped.
+func TestTunnelCounts(t *testing.T) {
+	dir := t.TempDir()
+	id := capLeaf(t, "tags", "www.example.com")
+	conv := capConv(t, "10.1.1.1:40000", "192.0.2.80:443", "www.example.com", tls.VersionTLS12, id, "tags")
+	tun := capFile(t, dir, "vxlan.pcap", synth.Options{Encap: synth.VXLAN}, capEntry{conv: conv})
+	tag := capFile(t, dir, "tag.pcap", synth.Options{Encap: synth.UnknownTag}, capEntry{conv: conv})
+	plain := capFile(t, dir, "plain.pcap", synth.Options{}, capEntry{conv: conv})
+	count := func(files ...string) (tunnelled, tags string) {
+		_, errs, code := runCLI(t, nil, append([]string{"analyze", "-f", "json"}, files...)...)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errs)
+		}
+		m := regexp.MustCompile(`tunnelled packets (\d+)`).FindStringSubmatch(errs)
+		n := regexp.MustCompile(`unknown tags skipped (\d+)`).FindStringSubmatch(errs)
+		if m != nil {
+			tunnelled = m[1]
+		}
+		if n != nil {
+			tags = n[1]
+		}
+		return tunnelled, tags
+	}
+	_, packets := capPackets(t, plain)
+	if a, b := count(tun, tag); a != packets || b != packets {
+		t.Errorf("tunnelled %q, unknown tags %q; want %s each", a, b, packets)
+	}
+	if a, b := count(plain); a != "" || b != "" {
+		t.Errorf("plain capture: tunnelled %q, unknown tags %q; want neither in the summary", a, b)
 	}
 }
 
@@ -507,4 +541,15 @@ func testProbe(t *testing.T, sni, before, host, source string) {
 		!strings.Contains(table, "    probe: ") || !strings.Contains(table, "probes 1") {
 		t.Errorf("table:\n%s", table)
 	}
+}
+
+// capPackets returns the packet count of a capture from tsid's summary.
+func capPackets(t *testing.T, file string) (string, string) {
+	t.Helper()
+	_, errs, _ := runCLI(t, nil, "analyze", "-f", "json", file)
+	m := regexp.MustCompile(`packets (\d+)`).FindStringSubmatch(errs)
+	if m == nil {
+		t.Fatalf("no summary: %s", errs)
+	}
+	return file, m[1]
 }

@@ -46,6 +46,10 @@ type summary struct {
 
 	probes int // TSID probes, not in tls
 
+	// Packets that came out of an IP tunnel, and packets with a tag of
+	// unknown EtherType that was skipped (shown when not zero).
+	tunnelled, unknownTags uint64
+
 	// With --join: records merged into another.
 	join   bool
 	joined int
@@ -60,6 +64,12 @@ func (s *summary) line() string {
 		s.files, s.packets, s.tcpConns, s.tls, s.noSNI, s.flagged, s.evicted)
 	if s.probes > 0 {
 		l += fmt.Sprintf(", probes %d", s.probes)
+	}
+	if s.tunnelled > 0 {
+		l += fmt.Sprintf(", tunnelled packets %d", s.tunnelled)
+	}
+	if s.unknownTags > 0 {
+		l += fmt.Sprintf(", packets with unknown tags skipped %d", s.unknownTags)
 	}
 	if s.join {
 		l += fmt.Sprintf(", joined %d", s.joined)

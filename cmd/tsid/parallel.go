@@ -97,6 +97,8 @@ func (s *summary) add(o *summary) {
 	s.noSNI += o.noSNI
 	s.flagged += o.flagged
 	s.probes += o.probes
+	s.tunnelled += o.tunnelled
+	s.unknownTags += o.unknownTags
 	s.verdictDiffers += o.verdictDiffers
 	s.profilesVerdictDiffers += o.profilesVerdictDiffers
 	s.ruleUns += o.ruleUns

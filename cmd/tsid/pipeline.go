@@ -134,6 +134,11 @@ func (an *analysis) file(name string, stdin io.Reader, put func(*Record)) (sum s
 	sum.packets += st.Packets
 	sum.tcpConns += st.Conns
 	sum.evicted += st.Evicted
+	sum.tunnelled += st.Decap.Tunneled
+	sum.unknownTags += st.Decap.UnknownOther
+	for _, u := range st.Decap.Unknown {
+		sum.unknownTags += u.Packets
+	}
 	return sum, err
 }
 
