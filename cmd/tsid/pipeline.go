@@ -164,9 +164,10 @@ type fileRun struct {
 	// Used by the record stage only.
 	late     map[uint64]bool // connections passed over while undecided
 	certs    map[*tlsparse.Certificate]*certView
-	verdicts map[string]*Verdict     // URL policy verdicts by name (fileRun.verdict)
-	facts    map[*Record]*probeFacts // finished TLS records' facts for probe matching, until emitted
-	hold     []held                  // records held back for their probes (probe.go)
+	verdicts map[string]*Verdict           // URL policy verdicts by name (fileRun.verdict)
+	facts    map[*Record]*probeFacts       // finished TLS records' facts for probe matching, until emitted
+	hold     []*held                       // records held back for their probes (probe.go)
+	holdBy   map[[2]netip.AddrPort][]*held // hold by endpoints (client, server), oldest first
 }
 
 // maxWaiting bounds the finished records held back behind one undecided

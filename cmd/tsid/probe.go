@@ -122,15 +122,17 @@ func tls13Only(e uint16) bool {
 
 // probeOf returns the held client connection p is a probe of, or -1, and
 // the evidence.
-func (fr *fileRun) probeOf(p *probeFacts) (int, []string) {
+func (fr *fileRun) probeOf(p *probeFacts) (*held, []string) {
 	if p == nil || !p.hello || !p.serverHello {
-		return -1, nil
+		return nil, nil
 	}
-	for i := len(fr.hold) - 1; i >= 0; i-- {
-		h := fr.hold[i]
+	// Only the held records of the same endpoints, newest first: a busy
+	// capture holds thousands of records.
+	same := fr.holdBy[[2]netip.AddrPort{p.client, p.server}]
+	for i := len(same) - 1; i >= 0; i-- {
+		h := same[i]
 		c := h.f
-		if c == nil || h.r.Role != "" || h.r.Probe != nil || !c.hello ||
-			c.client != p.client || c.server != p.server {
+		if c == nil || h.r.Role != "" || h.r.Probe != nil || !c.hello {
 			continue
 		}
 		if d := p.first.Sub(c.first); d < 0 || d > probeWindow {
@@ -145,16 +147,15 @@ func (fr *fileRun) probeOf(p *probeFacts) (int, []string) {
 		} else {
 			ev = append(ev, "server-hello-received")
 		}
-		return i, ev
+		return h, ev
 	}
-	return -1, nil
+	return nil, nil
 }
 
 // holdForProbes takes the next record in order: it labels a probe and its
 // client connection, and passes on the records probeWindow older than r.
 func (fr *fileRun) holdForProbes(r *Record, f *probeFacts) {
-	if i, ev := fr.probeOf(f); i >= 0 {
-		c := &fr.hold[i]
+	if c, ev := fr.probeOf(f); c != nil {
 		r.Role = roleProbe
 		r.ProbeOf = &ConnRef{Time: c.r.Time, Client: c.r.Client, Server: c.r.Server}
 		parent := c.r
@@ -171,24 +172,50 @@ func (fr *fileRun) holdForProbes(r *Record, f *probeFacts) {
 		fr.out(r) // nothing to wait for: it cannot have a probe
 		return
 	}
-	fr.hold = append(fr.hold, held{r, f})
+	h := &held{r: r, f: f}
+	fr.hold = append(fr.hold, h)
+	if f != nil {
+		if fr.holdBy == nil {
+			fr.holdBy = map[[2]netip.AddrPort][]*held{}
+		}
+		k := [2]netip.AddrPort{f.client, f.server}
+		fr.holdBy[k] = append(fr.holdBy[k], h)
+	}
 	t := time.Time(r.Time)
 	n := 0
 	for n < len(fr.hold) && (len(fr.hold)-n > maxProbeHold || time.Time(fr.hold[n].r.Time).Add(probeWindow).Before(t)) {
-		fr.out(fr.hold[n].r)
-		fr.hold[n] = held{}
+		fr.release(fr.hold[n])
+		fr.hold[n] = nil
 		n++
 	}
 	fr.hold = fr.hold[n:]
 }
 
+// release passes on a held record and forgets it; records leave in the
+// order they came, so it is the oldest of its endpoints.
+func (fr *fileRun) release(h *held) {
+	fr.out(h.r)
+	if h.f == nil {
+		return
+	}
+	k := [2]netip.AddrPort{h.f.client, h.f.server}
+	if same := fr.holdBy[k]; len(same) > 0 && same[0] == h {
+		if len(same) == 1 {
+			delete(fr.holdBy, k)
+		} else {
+			fr.holdBy[k] = same[1:]
+		}
+	}
+}
+
 // flushHeld passes on every record held, at the end of the file.
 func (fr *fileRun) flushHeld() {
 	for i, h := range fr.hold {
-		fr.out(h.r)
-		fr.hold[i] = held{}
+		fr.release(h)
+		fr.hold[i] = nil
 	}
 	fr.hold = nil
+	fr.holdBy = nil
 }
 
 // withProbeCert rebuilds the record of j as if the probe's certificate
