@@ -31,7 +31,7 @@ const (
 	// closedLinger is how long a closed connection's entry stays to absorb
 	// late packets (the last ACK, a retransmitted FIN) before a packet of
 	// the same addresses would start a new connection.
-	closedLinger = 10 * time.Second
+	closedLinger = 4 * time.Second
 )
 
 // Config tunes an Assembler; zero fields take the defaults.
