@@ -36,6 +36,27 @@ type analyzeOptions struct {
 	notes    *notes    // warnings and notes on stderr
 }
 
+// prepare does what analyze and rules check share after parsing the
+// flags: the date of text captures, the URL rules, the memory limit.
+func (o *analyzeOptions) prepare(cmd string, fs *pflag.FlagSet, stderr io.Writer, files int) error {
+	d, err := parseDate(cmd, o.date)
+	if err != nil {
+		return err
+	}
+	o.textDate = d
+	if err := o.rules.load(cmd, fs, stderr, o.quiet); err != nil {
+		return err
+	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// tsid's live data is small (connections in flight, records
+		// waiting for their turn) but a busy capture makes garbage fast:
+		// a soft limit per file in flight keeps the heap near the live
+		// data. GOMEMLIMIT, when set, wins.
+		debug.SetMemoryLimit(int64(max(1, min(o.jobs, files))) * memoryPerFile)
+	}
+	return nil
+}
+
 // memoryPerFile is the soft memory limit per file analyzed at once.
 const memoryPerFile = 64 << 20
 
@@ -137,20 +158,8 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if o.jobs == 0 {
 		o.jobs = runtime.GOMAXPROCS(0)
 	}
-	d, err := parseDate("analyze", o.date)
-	if err != nil {
+	if err := o.prepare("analyze", fs, stderr, len(files)); err != nil {
 		return err
-	}
-	o.textDate = d
-	if err := o.rules.load("analyze", fs, stderr, o.quiet); err != nil {
-		return err
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// tsid's live data is small (connections in flight, records
-		// waiting for their turn) but a busy capture makes garbage fast:
-		// a soft limit per file in flight keeps the heap near the live
-		// data. GOMEMLIMIT, when set, wins.
-		debug.SetMemoryLimit(int64(max(1, min(o.jobs, len(files)))) * memoryPerFile)
 	}
 	an, err := newAnalysis(&o)
 	if err != nil {

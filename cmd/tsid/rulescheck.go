@@ -6,9 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -101,16 +99,8 @@ func runRulesCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) err
 		}
 		stdinUsed = stdinUsed || f == "-"
 	}
-	d, err := parseDate("rules check", o.date)
-	if err != nil {
+	if err := o.prepare("rules check", fs, stderr, len(files)); err != nil {
 		return err
-	}
-	o.textDate = d
-	if err := o.rules.load("rules check", fs, stderr, o.quiet); err != nil {
-		return err
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(int64(max(1, min(o.jobs, len(files)))) * memoryPerFile)
 	}
 	an, err := newAnalysis(&o)
 	if err != nil {
