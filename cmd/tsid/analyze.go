@@ -57,6 +57,26 @@ func (o *analyzeOptions) prepare(cmd string, fs *pflag.FlagSet, stderr io.Writer
 	return nil
 }
 
+// openOutput returns where the results go (-o's temporary file, to be
+// committed at the end, or stdout), and starts the progress display and
+// the notes on stderr.
+func (o *analyzeOptions) openOutput(an *analysis, files []string, stdout, stderr io.Writer) (out io.Writer, commit func(keep bool) error, prog *progress, err error) {
+	out = stdout
+	if o.output != "" {
+		w, c, err := atomicFile(o.output)
+		if err != nil {
+			return nil, nil, nil, &exitError{code: 2, msg: err.Error()}
+		}
+		out, commit = w, c
+	}
+	prog = startProgress(an, files, stderr, o)
+	o.notes = &notes{w: stderr, prog: prog, quiet: o.quiet}
+	if prog != nil && o.output == "" && isTerminal(stdout) {
+		out = behindBar{prog, out}
+	}
+	return out, commit, prog, nil
+}
+
 // memoryPerFile is the soft memory limit per file analyzed at once.
 const memoryPerFile = 64 << 20
 
@@ -175,19 +195,9 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		}
 	}
 
-	var out io.Writer = stdout
-	var commit func(keep bool) error
-	if o.output != "" {
-		w, c, err := atomicFile(o.output)
-		if err != nil {
-			return &exitError{code: 2, msg: err.Error()}
-		}
-		out, commit = w, c
-	}
-	prog := startProgress(an, files, stderr, &o)
-	o.notes = &notes{w: stderr, prog: prog, quiet: o.quiet}
-	if prog != nil && o.output == "" && isTerminal(stdout) {
-		out = behindBar{prog, out}
+	out, commit, prog, err := o.openOutput(an, files, stdout, stderr)
+	if err != nil {
+		return err
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
 	res := &output{w: newWriter(o.format, bw, &o, an.all), stderr: stderr, prog: prog}

@@ -108,19 +108,9 @@ func runRulesCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) err
 	}
 	an.all = true // every profile's verdict, for the counts
 
-	var out io.Writer = stdout
-	var commit func(keep bool) error
-	if o.output != "" {
-		w, c, err := atomicFile(o.output)
-		if err != nil {
-			return &exitError{code: 2, msg: err.Error()}
-		}
-		out, commit = w, c
-	}
-	prog := startProgress(an, files, stderr, &o)
-	o.notes = &notes{w: stderr, prog: prog, quiet: o.quiet}
-	if prog != nil && o.output == "" && isTerminal(stdout) {
-		out = behindBar{prog, out}
+	out, commit, prog, err := o.openOutput(an, files, stdout, stderr)
+	if err != nil {
+		return err
 	}
 	rep := newCheckReport(an)
 	res := &output{w: rep, stderr: stderr, prog: prog}
