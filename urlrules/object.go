@@ -100,13 +100,17 @@ func (o Object) Match(url string) (Result, string) {
 
 // matchTarget is Match on a parsed URL.
 func (o Object) matchTarget(t target) (Result, string) {
-	if o.port != "" {
-		q := o
-		q.port = ""
-		r, _ := q.match(t)
-		return Unspecified, withNotes(fmt.Sprintf("port :%s in the entry is undocumented (without it: %s)", o.port, r), t.notes())
+	return matchWithPort(o.port, t, o.match)
+}
+
+// matchWithPort runs match (which ignores the entry's port) on t. A port
+// in an entry is undocumented: then the result is Unspecified, with the
+// answer without the port as a hint.
+func matchWithPort(port string, t target, match func(target) (Result, string)) (Result, string) {
+	r, why := match(t)
+	if port != "" {
+		return Unspecified, withNotes(fmt.Sprintf("port :%s in the entry is undocumented (without it: %s)", port, r), t.notes())
 	}
-	r, why := o.match(t)
 	return r, withNotes(why, t.notes())
 }
 

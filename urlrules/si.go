@@ -168,14 +168,7 @@ func (p Pattern) Match(s string) (Result, string) {
 
 // matchTarget is Match on a parsed URL or name.
 func (p Pattern) matchTarget(t target) (Result, string) {
-	if p.port != "" {
-		q := p
-		q.port = ""
-		r, _ := q.match(t)
-		return Unspecified, withNotes(fmt.Sprintf("port :%s in the entry is undocumented (without it: %s)", p.port, r), t.notes())
-	}
-	r, why := p.match(t)
-	return r, withNotes(why, t.notes())
+	return matchWithPort(p.port, t, p.match)
 }
 
 // match evaluates as written and without trailing dots; differing answers
