@@ -129,6 +129,8 @@ type half struct {
 	// disagrees with buffered data.
 	recent    []byte
 	recentEnd uint32
+
+	packets uint64 // segments captured from this side
 }
 
 // recentWindow is how many delivered bytes per direction are kept to check
@@ -485,7 +487,7 @@ func (a *Assembler) end(c *conn, reason EndReason, ts time.Time) {
 	}
 	c.ended = true
 	a.free(c)
-	c.s.End(reason, ts)
+	c.s.End(Ending{Reason: reason, Time: ts, Packets: [2]uint64{c.h[AtoB].packets, c.h[BtoA].packets}})
 	// The entry lingers on the closed queue without the stream's state.
 	c.s = nil
 	a.unlink(c)
@@ -495,6 +497,7 @@ func (a *Assembler) end(c *conn, reason EndReason, ts time.Time) {
 
 func (a *Assembler) segment(c *conn, d Dir, p *packet, ts time.Time) {
 	h, o := &c.h[d], &c.h[1-d]
+	h.packets++
 	if p.isRST() {
 		a.end(c, EndClosed, ts) // the entry stays to absorb late packets
 		return

@@ -121,6 +121,31 @@ func TestAssembler(t *testing.T) {
 	}
 }
 
+// TestAssemblerEndingPackets: End counts the segments captured from each
+// side, so a one-way capture can be told from a silent peer.
+func TestAssemblerEndingPackets(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		segs []tseg
+		want [2]uint64
+	}{
+		{"both sides", hs(c2s(101, 501, "A", "hi"), s2c(501, 103, "A", "yo")), [2]uint64{3, 2}},
+		{"client side only", []tseg{c2s(100, 0, "S", ""), c2s(101, 501, "A", ""), c2s(101, 501, "A", "hello"), c2s(106, 900, "A", "")}, [2]uint64{4, 0}},
+		{"server side only", []tseg{s2c(500, 101, "SA", ""), s2c(501, 101, "A", "cert")}, [2]uint64{0, 2}},
+		{"peer answers with RST only", []tseg{c2s(100, 0, "S", ""), c2s(101, 501, "A", "hello"), s2c(501, 0, "R", "")}, [2]uint64{2, 1}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rs, _ := feed(t, Config{}, 0, tt.segs)
+			if len(rs.conns) != 1 {
+				t.Fatalf("%d connections", len(rs.conns))
+			}
+			if got := rs.conns[0].packets; got != tt.want {
+				t.Errorf("Ending.Packets %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestAssemblerEviction(t *testing.T) {
 	segs := []tseg{
 		{from: "10.0.0.1:1", to: srv, seq: 1, flags: "A", data: "a"},
@@ -161,7 +186,7 @@ type endFunc func()
 func (endFunc) Data(Dir, []byte, time.Time) bool { return true }
 func (endFunc) Gap(Dir, int)                     {}
 func (endFunc) Anomaly(Dir, string)              {}
-func (f endFunc) End(EndReason, time.Time)       { f() }
+func (f endFunc) End(Ending)                     { f() }
 
 func TestAssemblerStats(t *testing.T) {
 	rs := &recorders{}

@@ -45,7 +45,7 @@ type discard struct{ stop bool }
 func (d discard) Data(Dir, []byte, time.Time) bool { return !d.stop }
 func (discard) Gap(Dir, int)                       {}
 func (discard) Anomaly(Dir, string)                {}
-func (discard) End(EndReason, time.Time)           {}
+func (discard) End(Ending)                         {}
 
 // benchConn feeds in-order 1400-byte segments of one established
 // connection, rewriting the sequence number in place (checksums are not
@@ -125,9 +125,9 @@ func (f *firstKB) Data(d Dir, b []byte, _ time.Time) bool {
 	f.n[d] += len(b)
 	return f.n[d] < 1024
 }
-func (*firstKB) Gap(Dir, int)             {}
-func (*firstKB) Anomaly(Dir, string)      {}
-func (*firstKB) End(EndReason, time.Time) {}
+func (*firstKB) Gap(Dir, int)        {}
+func (*firstKB) Anomaly(Dir, string) {}
+func (*firstKB) End(Ending)          {}
 
 // BenchmarkReadAndReassemble runs a generated bulk capture (see tsidgen
 // traffic), held in memory, through the Reader and the Assembler. Its

@@ -22,8 +22,8 @@ func (p printer) Data(d pcaps.Dir, b []byte, _ time.Time) bool {
 }
 func (p printer) Gap(d pcaps.Dir, n int)        { fmt.Printf("conn %d %v: gap %d\n", p.c.ID, d, n) }
 func (p printer) Anomaly(d pcaps.Dir, w string) { fmt.Printf("conn %d %v: %s\n", p.c.ID, d, w) }
-func (p printer) End(r pcaps.EndReason, _ time.Time) {
-	fmt.Printf("conn %d %v>%v end %v\n", p.c.ID, p.c.A, p.c.B, r)
+func (p printer) End(e pcaps.Ending) {
+	fmt.Printf("conn %d %v>%v end %v, packets %d/%d\n", p.c.ID, p.c.A, p.c.B, e.Reason, e.Packets[pcaps.AtoB], e.Packets[pcaps.BtoA])
 }
 
 // capture writes a tiny raw-IP pcap: a handshake and two data segments, the
@@ -81,7 +81,7 @@ func Example() {
 	// Output:
 	// conn 1 A->B: "hello"
 	// conn 1 A->B: "world"
-	// conn 1 192.0.2.1:40000>198.51.100.2:443 end eof
+	// conn 1 192.0.2.1:40000>198.51.100.2:443 end eof, packets 3/1
 	// TCP segments: 4
 }
 

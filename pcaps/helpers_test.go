@@ -141,6 +141,7 @@ type recorder struct {
 	stopAfter int
 	total     int
 	ended     int
+	packets   [2]uint64 // Ending.Packets
 }
 
 func (r *recorder) Data(d Dir, b []byte, ts time.Time) bool {
@@ -153,9 +154,10 @@ func (r *recorder) Gap(d Dir, n int) { r.events = append(r.events, fmt.Sprintf("
 func (r *recorder) Anomaly(d Dir, what string) {
 	r.events = append(r.events, fmt.Sprintf("anomaly %v %s", d, what))
 }
-func (r *recorder) End(reason EndReason, ts time.Time) {
+func (r *recorder) End(e Ending) {
 	r.ended++
-	r.events = append(r.events, "end "+reason.String())
+	r.packets = e.Packets
+	r.events = append(r.events, "end "+e.Reason.String())
 }
 
 // recorders collects the recorder of every connection of an Assembler.

@@ -72,6 +72,16 @@ func (r EndReason) String() string {
 	return "EndReason(" + itoa(int(r)) + ")"
 }
 
+// Ending says how a connection ended and what the capture saw of it.
+type Ending struct {
+	Reason EndReason
+	Time   time.Time // capture time of the end
+	// Packets counts the TCP segments captured from each side (index Dir).
+	// 0 means the capture holds nothing that side sent: a one-way capture
+	// (asymmetric routing, a SPAN of one direction), not a silent peer.
+	Packets [2]uint64
+}
+
 // Stream consumes the two reassembled byte streams of one TCP connection.
 type Stream interface {
 	// Data delivers the next in-order payload bytes of one direction. b is
@@ -86,7 +96,7 @@ type Stream interface {
 	// "buffer-cap").
 	Anomaly(dir Dir, what string)
 	// End is called exactly once.
-	End(reason EndReason, ts time.Time)
+	End(e Ending)
 }
 
 // StreamFactory makes the Stream of a new connection. *ConnInfo stays valid

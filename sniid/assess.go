@@ -3,7 +3,7 @@ package sniid
 // Flags, in the fixed order Assessment.Flags lists them. A flag with detail
 // is written "name:detail" (only FlagNearMiss has one).
 const (
-	FlagNoSNI            = "no-sni"             // the ClientHello had no SNI
+	FlagNoSNI            = "no-sni"             // the ClientHello, read whole, had no SNI
 	FlagSNIMismatch      = "sni-mismatch"       // the certificate covers none of the SNI (§2)
 	FlagNearMiss         = "near-miss"          // "near-miss:<meant>": the logged host is a misspelling of a meant name or the CN
 	FlagHostDiffers      = "host-differs"       // the logged host is not a name the client meant
@@ -77,9 +77,13 @@ func Assess(f *Facts, p Profile, others []Profile) Assessment {
 		a.Flags = append(a.Flags, flag)
 	}
 
-	if f.SNI == "" {
+	sni := f.sni()
+	switch {
+	case f.sniUnknown():
+		// Not seen is not absent: nothing is said of the SNI.
+	case sni == "":
 		add(FlagNoSNI)
-	} else if cert && !SNIMatchesCert(f.SNI, f.SANDNS, f.SANIP, f.CNs) {
+	case cert && !SNIMatchesCert(sni, f.SANDNS, f.SANIP, f.CNs):
 		add(FlagSNIMismatch)
 	}
 	if host != "" {
@@ -99,7 +103,7 @@ func Assess(f *Facts, p Profile, others []Profile) Assessment {
 	if hasWildcardLabel(host) || cert && len(f.CNs) > 0 && hasWildcardLabel(f.CNs[0]) {
 		add(FlagWildcard)
 	}
-	if _, ok := parseIP(f.SNI); ok {
+	if _, ok := parseIP(sni); ok {
 		add(FlagIPSNI)
 	}
 	if f.ECH {
@@ -146,7 +150,7 @@ func meantNames(f *Facts, host string) (meant, isMeant bool) {
 			isMeant = true
 		}
 	}
-	check(f.SNI)
+	check(f.sni())
 	for i, n := range f.DNSNames {
 		if i == maxMeant {
 			break
@@ -185,7 +189,7 @@ func nearestMiss(f *Facts, host string, cert bool) string {
 			best, bestD = n, d
 		}
 	}
-	try(f.SNI)
+	try(f.sni())
 	for i, n := range f.DNSNames {
 		if i == maxMeant {
 			break

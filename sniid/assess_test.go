@@ -92,6 +92,20 @@ func TestAssessFlags(t *testing.T) {
 			CNs: []string{"*.x"}, NotAfter: t0, Time: t0.AddDate(1, 0, 0)}, "a.example",
 			[]string{"cert-encrypted"}},
 		{"nothing at all", "ftd", &Facts{CertStatus: CertPresent}, "", []string{"no-sni"}},
+		// Issue 10: an SNI the capture did not show is not absent.
+		{"field case, SNI unknown: ftd cannot decide", "ftd",
+			with(fieldCase(), func(f *Facts) { f.SNIStatus, f.Incomplete = SNIUnknown, true }), "",
+			[]string{"incomplete"}},
+		{"field case, SNI unknown: cisco-doc decides on the CN", "cisco-doc",
+			with(fieldCase(), func(f *Facts) { f.SNIStatus, f.Incomplete = SNIUnknown, true }), "tools.cisco.com",
+			[]string{"incomplete"}},
+		{"SNI unknown: the DNS name is still meant", "cisco-doc", &Facts{SNIStatus: SNIUnknown, CertStatus: CertPresent,
+			CNs: []string{"wwww.example.com"}, DNSNames: []string{"www.example.com"}}, "wwww.example.com",
+			[]string{"near-miss:www.example.com", "host-differs"}},
+		{"SNI unknown: a stale IP SNI is not flagged", "cisco-doc", &Facts{SNIStatus: SNIUnknown, SNI: "192.0.2.1",
+			CertStatus: CertPresent, CNs: []string{"a.example"}}, "a.example", nil},
+		{"SNI status absent", "ftd", &Facts{SNIStatus: SNIAbsent, CertStatus: CertPresent, CNs: []string{"a.example"}}, "a.example",
+			[]string{"no-sni"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -206,6 +220,10 @@ func TestMeant(t *testing.T) {
 	}
 	if got := (&Facts{}).Meant(); got != nil {
 		t.Errorf("Meant of nothing = %q", got)
+	}
+	unknown := &Facts{SNIStatus: SNIUnknown, SNI: "stale.example", DNSNames: []string{"www.cisco.com"}}
+	if diff := cmp.Diff([]string{"www.cisco.com"}, unknown.Meant()); diff != "" {
+		t.Errorf("Meant with the SNI unknown (-want +got):\n%s", diff)
 	}
 	many := &Facts{}
 	for i := range 100 {

@@ -8,8 +8,9 @@ type Decision struct {
 	Host    string // the logged host, raw; "" when none or unknown
 	Source  Source // where Host came from; SourceNone when Host is ""
 	// Unknown says why the profile's result cannot be known from the capture
-	// (a step needs the certificate and the capture does not have it). ""
-	// means decided: then an empty Host means no candidate was available.
+	// (a step needs the certificate, or the SNI, and the capture does not
+	// have it: NeedsSNI). "" means decided: then an empty Host means no
+	// candidate was available.
 	Unknown string
 	Trace   []TraceStep // one entry per step tried, in order
 }
@@ -22,6 +23,13 @@ type TraceStep struct {
 	Why   string `json:"why"`   // why taken, skipped or undecidable
 }
 
+// NeedsSNI is Decision.Unknown when a step needs the SNI and the capture
+// did not show the ClientHello whole (Facts.SNIStatus SNIUnknown).
+const NeedsSNI = "needs the SNI, which the capture did not show whole"
+
+// sniUnknownWhy is the trace reason of a step that needs an unknown SNI.
+const sniUnknownWhy = "unknown: the ClientHello is not in the capture whole"
+
 type outcome uint8
 
 const (
@@ -31,8 +39,8 @@ const (
 )
 
 // Decide walks p's steps over f and returns the first candidate a step
-// takes. A step that needs the certificate when f has none stops the walk
-// with Decision.Unknown set: whether the firewall would have found a name
+// takes. A step that needs the certificate when f has none, or the SNI when
+// f.SNIStatus is SNIUnknown, stops the walk with Decision.Unknown set: whether the firewall would have found a name
 // there cannot be known, so nothing after it is guessed. f == nil is an
 // empty Facts.
 func (p Profile) Decide(f *Facts) Decision {
@@ -67,19 +75,29 @@ func (s Step) eval(f *Facts) (TraceStep, outcome, string) {
 	ts := TraceStep{Field: s.String()}
 	switch s {
 	case StepSNI:
-		if f.SNI == "" {
+		if f.sniUnknown() {
+			ts.Why = sniUnknownWhy
+			return ts, unknown, NeedsSNI
+		}
+		sni := f.sni()
+		if sni == "" {
 			ts.Why = "absent"
 			return ts, skipped, ""
 		}
-		ts.Value, ts.Taken, ts.Why = f.SNI, true, "present (raw, no spoof check)"
+		ts.Value, ts.Taken, ts.Why = sni, true, "present (raw, no spoof check)"
 		return ts, taken, ""
 
 	case StepSNIChecked, stepSNIVerified:
-		if f.SNI == "" {
+		if f.sniUnknown() {
+			ts.Why = sniUnknownWhy
+			return ts, unknown, NeedsSNI
+		}
+		sni := f.sni()
+		if sni == "" {
 			ts.Why = "absent"
 			return ts, skipped, ""
 		}
-		ts.Value = f.SNI
+		ts.Value = sni
 		if !f.certPresent() {
 			why, cause, which := certUnavailable(f.CertStatus)
 			if s == stepSNIVerified {
@@ -90,8 +108,8 @@ func (s Step) eval(f *Facts) (TraceStep, outcome, string) {
 			ts.Why = "present; spoof check impossible without the certificate (" + cause + ")"
 			return ts, taken, ""
 		}
-		_, isIP := parseIP(f.SNI)
-		if name, ok := matchCert(f.SNI, f.SANDNS, f.SANIP, f.CNs); ok {
+		_, isIP := parseIP(sni)
+		if name, ok := matchCert(sni, f.SANDNS, f.SANIP, f.CNs); ok {
 			ts.Taken = true
 			if isIP {
 				ts.Why = "matches the certificate's iPAddress SAN " + name
@@ -101,7 +119,7 @@ func (s Step) eval(f *Facts) (TraceStep, outcome, string) {
 			return ts, taken, ""
 		}
 		var why string
-		switch names := certNames(f.SNI, f); {
+		switch names := certNames(sni, f); {
 		case names != "":
 			why = "matches none of the certificate names " + names
 		case isIP:

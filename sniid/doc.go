@@ -53,6 +53,18 @@
 //
 // A decided Decision with an empty Host means no candidate was available.
 //
+// # SNI not seen
+//
+// An SNI is known only from a ClientHello read whole. When the capture did
+// not show it whole (a one-way capture of the server's side, a lost or
+// snap-length-cut segment, a connection that ended mid-hello),
+// Facts.SNIStatus is "unknown": that is not "absent". A step that needs the
+// SNI ("sni", "sni*", "sni+") then stops the walk like a step that needs a
+// missing certificate, with Decision.Unknown NeedsSNI; a profile whose
+// earlier steps decide without it (cisco-doc: CN first) still decides.
+// no-sni, sni-mismatch and ip-sni are not flagged, and the names the client
+// meant are its DNS names alone.
+//
 // # Assumptions
 //
 // Where the public material is silent the model assumes; each assumption is
@@ -86,11 +98,11 @@
 // Assess returns Assessment.Flags in this fixed order (FlagOrder); only
 // near-miss carries a detail, after a colon:
 //
-//	no-sni              the ClientHello had no SNI
+//	no-sni              the ClientHello, read whole, had no SNI (never when SNIStatus is unknown)
 //	sni-mismatch        SNI present, certificate present, and the certificate covers none of it (§2)
 //	near-miss:<name>    the logged host is not a meant name but within edit distance 2 of one
 //	                    (the SNI, a DNS name) or of the leaf CN, under the same registrable domain
-//	host-differs        the client meant a name (SNI or DNS name) and the decided host is none of them
+//	host-differs        the client meant a name (a known SNI, or a DNS name) and the decided host is none of them
 //	profiles-disagree   the chosen profile's decided host differs from another decided profile's
 //	wildcard            the logged host or the leaf's first CN has a label with '*'
 //	ip-sni              the SNI is an IP literal

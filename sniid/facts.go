@@ -30,6 +30,13 @@ const (
 	CertMissing    = "missing"    // no Certificate message in the capture, cause unknown
 )
 
+// SNI status values for Facts.SNIStatus: the strings of tlsparse.SNIStatus.
+const (
+	SNIPresent = "present" // the ClientHello was read whole and has a host_name
+	SNIAbsent  = "absent"  // the ClientHello was read whole and has none
+	SNIUnknown = "unknown" // the ClientHello was not read whole: whether it had an SNI is unknown
+)
+
 // ChainCert is what the chain walk of open-source Snort reads from one
 // certificate of the chain.
 type ChainCert struct {
@@ -38,11 +45,20 @@ type ChainCert struct {
 }
 
 // Facts is everything the model needs about one connection, as plain values.
-// The zero value is a connection about which nothing is known.
+// The zero value is a connection whose ClientHello had no SNI and whose
+// certificate is not in the capture.
 type Facts struct {
 	// SNI is the first host_name entry of the first ClientHello, raw (model
-	// §1): not lower-cased, trailing dot kept, cut at the first NUL. "" = absent.
+	// §1): not lower-cased, trailing dot kept, cut at the first NUL. "" =
+	// absent, or unknown when SNIStatus says so.
 	SNI string
+
+	// SNIStatus is one of the SNI… constants. SNIUnknown means the capture
+	// did not show the ClientHello whole (not captured, lost, cut by the
+	// snap length, unfinished): SNI is then ignored, a step that needs it
+	// cannot decide, and no-sni is not flagged. "" is read from SNI: present
+	// when it is not empty, else absent.
+	SNIStatus string
 
 	// CertStatus is one of the Cert… constants. The certificate fields below
 	// are used only when it is CertPresent.
@@ -75,8 +91,20 @@ type Facts struct {
 // certPresent reports whether the certificate fields may be used.
 func (f *Facts) certPresent() bool { return f.CertStatus == CertPresent }
 
-// Meant returns the names the client meant (model §7): its SNI when present,
-// then its DNS names, each once (ASCII case-insensitive, one trailing dot
+// sniUnknown reports whether the capture did not show the SNI.
+func (f *Facts) sniUnknown() bool { return f.SNIStatus == SNIUnknown }
+
+// sni is the SNI as far as it is known: "" when absent or unknown.
+func (f *Facts) sni() string {
+	if f.SNIStatus == SNIUnknown || f.SNIStatus == SNIAbsent {
+		return ""
+	}
+	return f.SNI
+}
+
+// Meant returns the names the client meant (model §7): its SNI when present
+// (known: an SNI the capture did not show whole is left out), then its DNS
+// names, each once (ASCII case-insensitive, one trailing dot
 // ignored), in that order, at most maxMeant of them.
 func (f *Facts) Meant() []string {
 	var out []string
@@ -91,7 +119,7 @@ func (f *Facts) Meant() []string {
 		}
 		out = append(out, s)
 	}
-	add(f.SNI)
+	add(f.sni())
 	for _, n := range f.DNSNames {
 		add(n)
 	}

@@ -8,10 +8,16 @@ import (
 
 // Handshake is what an Observer learned about one connection.
 type Handshake struct {
-	IsTLS       bool
-	ClientDir   int // the direction (0/1) the client sent; -1 unknown
+	IsTLS     bool
+	ClientDir int // the direction (0/1) the client sent; -1 unknown
+	// ClientHello is the first ClientHello, set only when it was read
+	// whole and parsed: nil means nothing of it is known (see SNIStatus).
 	ClientHello *ClientHello
-	ServerHello *ServerHello   // the last ServerHello (a HelloRetryRequest until the real one)
+	// SNIStatus says whether the SNI is known: present or absent when the
+	// ClientHello was read whole, else unknown; "" for a connection that is
+	// not TLS.
+	SNIStatus   SNIStatus
+	ServerHello *ServerHello   // the ServerHello (a HelloRetryRequest until the real one comes)
 	Chain       []*Certificate // leaf first; shared, do not modify
 	Version     Version        // negotiated (ServerHello.Selected); 0 unseen
 	Resumed     bool
@@ -760,6 +766,14 @@ func (o *Observer) Handshake() *Handshake {
 	if o.nonTLS || !h.IsTLS {
 		h.IsTLS, h.Status = false, ""
 		return &h
+	}
+	switch {
+	case h.ClientHello == nil:
+		h.SNIStatus = SNIUnknown
+	case h.ClientHello.SNI == "":
+		h.SNIStatus = SNIAbsent
+	default:
+		h.SNIStatus = SNIPresent
 	}
 	for i := range o.d {
 		if o.d[i].cut || !o.decided && !o.d[i].dead && o.d[i].pending() {

@@ -419,3 +419,50 @@ func TestObserverRecycledBuffers(t *testing.T) {
 		t.Errorf("first observer changed (-before +after)\n%s", diff)
 	}
 }
+
+// TestObserverSNIStatus: the SNI is present or absent only when the
+// ClientHello was read whole; every partial read leaves it unknown.
+func TestObserverSNIStatus(t *testing.T) {
+	c := realHandshakes(t)
+	client, server := stream(c.tls12SNI, 0), stream(c.tls12SNI, 1)
+	noSNI := stream(c.tls12NoSNI, 0)
+	malformed := record(RecordHandshake, 0x0301, []byte{TypeClientHello, 0, 0, 3, 3, 3, 0}) // no random
+	for _, tt := range []struct {
+		name string
+		feed func(o *Observer)
+		want SNIStatus
+	}{
+		{"whole with sni", func(o *Observer) { o.Data(0, client); o.Data(1, server) }, SNIPresent},
+		{"whole without sni", func(o *Observer) { o.Data(0, noSNI); o.Data(1, server) }, SNIAbsent},
+		{"client only", func(o *Observer) { o.Data(0, client) }, SNIPresent},
+		{"server only", func(o *Observer) { o.Data(1, server) }, SNIUnknown},
+		{"40 bytes of hello", func(o *Observer) { o.Data(0, client[:40]) }, SNIUnknown},
+		{"40 bytes then the server", func(o *Observer) { o.Data(0, client[:40]); o.Data(1, server) }, SNIUnknown},
+		{"hello cut by a gap", func(o *Observer) { o.Data(0, client[:60]); o.Gap(0); o.Data(1, server) }, SNIUnknown},
+		{"gap before the hello", func(o *Observer) { o.Gap(0); o.Data(1, server) }, SNIUnknown},
+		{"malformed hello", func(o *Observer) { o.Data(0, malformed); o.Data(1, server) }, SNIUnknown},
+		{"sslv2 hello", func(o *Observer) { o.Data(0, sslv2Hello(0x0301, []uint32{0x2f}, nil, make([]byte, 16))) }, SNIAbsent},
+		{"empty sni", func(o *Observer) {
+			h := buildClientHello(0x0303, nil, []uint16{0x2f}, []ext{{extServerName, sniExt(ServerName{Name: ""})}}, nil)
+			o.Data(0, record(RecordHandshake, 0x0301, h))
+		}, SNIAbsent},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := NewObserver()
+			tt.feed(o)
+			h := o.Handshake()
+			if h.SNIStatus != tt.want {
+				t.Errorf("SNIStatus %q, want %q (anomalies %q)", h.SNIStatus, tt.want, h.Anomalies)
+			}
+			if tt.want == SNIUnknown && h.ClientHello != nil {
+				t.Error("ClientHello set from a hello not read whole")
+			}
+		})
+	}
+	// Not TLS: no status at all.
+	o := NewObserver()
+	o.Data(0, []byte("GET / HTTP/1.1\r\n"))
+	if s := o.Handshake().SNIStatus; s != "" {
+		t.Errorf("not TLS: SNIStatus %q, want empty", s)
+	}
+}

@@ -19,9 +19,9 @@ func (s sampleStream) Data(dir pcaps.Dir, b []byte, _ time.Time) bool {
 	s.c.chunks = append(s.c.chunks, chunk{dir: int(dir), data: append([]byte(nil), b...)})
 	return true
 }
-func (sampleStream) Gap(pcaps.Dir, int)             {}
-func (sampleStream) Anomaly(pcaps.Dir, string)      {}
-func (sampleStream) End(pcaps.EndReason, time.Time) {}
+func (sampleStream) Gap(pcaps.Dir, int)        {}
+func (sampleStream) Anomaly(pcaps.Dir, string) {}
+func (sampleStream) End(pcaps.Ending)          {}
 
 // sampleConns reads every capture in ../testdata/samples, the files the
 // project generates from real TLS stacks, so fuzzing starts from them.

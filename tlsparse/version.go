@@ -50,16 +50,3 @@ func (v Version) TLS13() bool {
 	_, draft := v.Draft()
 	return v == VersionTLS13 || draft
 }
-
-// CertStatus says whether the server certificate could be read from a
-// handshake, and if not, why.
-type CertStatus string
-
-// Certificate statuses.
-const (
-	CertPresent    CertStatus = "present"    // Certificate message read (TLS <= 1.2)
-	CertEncrypted  CertStatus = "encrypted"  // TLS 1.3: the Certificate message is encrypted
-	CertResumed    CertStatus = "resumed"    // abbreviated handshake, no certificate sent
-	CertIncomplete CertStatus = "incomplete" // bytes missing or cut before the decision
-	CertMissing    CertStatus = "missing"    // the server sent no certificate (or nothing)
-)

@@ -203,7 +203,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	res := &output{w: newWriter(o.format, bw, &o, an.all), stderr: stderr, prog: prog}
 	res.sum.rules = o.rules.policy != nil
 	if o.join {
-		res.join = &joiner{}
+		res.join = &joiner{rules: o.rules.policy != nil}
 		res.sum.join = true
 		res.onlyFlagged = o.onlyFlagged
 		res.notes = o.notes

@@ -45,6 +45,7 @@ type CapturePoint struct {
 	Server     string   `json:"server"`
 	Outer      *Outer   `json:"outer,omitempty"`
 	SNI        string   `json:"sni"`
+	SNIStatus  string   `json:"sni_status"`
 	TLSVersion string   `json:"tls_version"`
 	CertStatus string   `json:"cert_status"`
 	CertSHA256 string   `json:"cert_sha256"` // the leaf's; "" when not seen
@@ -57,9 +58,15 @@ type joiner struct {
 	recs     []*Record
 	file     []int // index of the file each record came from
 	cur      int   // the file being written
+	rules    bool  // URL rules given: the summary counts the rule flags
 	overflow bool  // maxJoin was passed: records go straight out
-	joined   int   // records merged into another
+	joined   int   // connections seen at several capture points
+	points   int   // the capture points of those
 	flagged  int   // records that joining gave their first flag
+	// merged counts the records merged into another, as the files counted
+	// them: the summary takes them off, so that a connection seen at two
+	// capture points is one TLS connection, as it is one row.
+	merged summary
 }
 
 // add holds r; false when the joiner is full and r must be written now.
@@ -167,10 +174,12 @@ func (j *joiner) join() []*Record {
 	for i, r := range j.recs {
 		switch {
 		case group[i] >= 0:
-			j.joined++
+			j.merged.countRecord(r, j.rules)
 			continue
 		case len(members[i]) > 0:
-			r = j.merged(r, members[i], how)
+			j.joined++
+			j.points += 1 + len(members[i])
+			r = j.mergeInto(r, members[i], how)
 		}
 		out = append(out, r)
 	}
@@ -178,9 +187,9 @@ func (j *joiner) join() []*Record {
 	return out
 }
 
-// merged is primary with its capture points and the flags they give. The
-// records are shared with the spool and the writers, so it is a copy.
-func (j *joiner) merged(primary *Record, others []int, how map[int]string) *Record {
+// mergeInto is primary with its capture points and the flags they give.
+// The records are shared with the spool and the writers, so it is a copy.
+func (j *joiner) mergeInto(primary *Record, others []int, how map[int]string) *Record {
 	r := *primary
 	r.Captures = []CapturePoint{capturePoint(primary, "")}
 	timing := false
@@ -194,7 +203,9 @@ func (j *joiner) merged(primary *Record, others []int, how map[int]string) *Reco
 		if c.CertSHA256 != "" {
 			certs[c.CertSHA256] = true
 		}
-		snis[c.SNI] = true
+		if c.SNIStatus != sniUnknown { // an SNI not seen differs from none
+			snis[c.SNI] = true
+		}
 	}
 	if len(certs) > 1 {
 		r.Flags = append(r.Flags, flagCertDiffers)
@@ -213,7 +224,7 @@ func (j *joiner) merged(primary *Record, others []int, how map[int]string) *Reco
 
 func capturePoint(r *Record, by string) CapturePoint {
 	c := CapturePoint{File: r.File, Time: r.Time, Client: r.Client, Server: r.Server, Outer: r.Outer,
-		SNI: r.SNI, TLSVersion: r.TLSVersion, CertStatus: r.CertStatus, JoinedBy: by}
+		SNI: r.SNI, SNIStatus: r.SNIStatus, TLSVersion: r.TLSVersion, CertStatus: r.CertStatus, JoinedBy: by}
 	if r.Cert != nil {
 		c.CertSHA256 = r.Cert.SHA256
 	}

@@ -43,6 +43,7 @@ type summary struct {
 	files                      int
 	packets, tcpConns, evicted uint64
 	tls, noSNI, flagged        int
+	sniUnknown                 int // ClientHello not read whole: not counted in noSNI
 
 	probes int // TSID probes, not in tls
 
@@ -50,9 +51,10 @@ type summary struct {
 	// unknown EtherType that was skipped (shown when not zero).
 	tunnelled, unknownTags uint64
 
-	// With --join: records merged into another.
-	join   bool
-	joined int
+	// With --join: connections seen at several capture points, and their
+	// points. tls and the other counts count each such connection once.
+	join           bool
+	joined, points int
 
 	// With URL rules: the connections with each of tsid's rule flags.
 	rules                                           bool
@@ -60,8 +62,12 @@ type summary struct {
 }
 
 func (s *summary) line() string {
-	l := fmt.Sprintf("files %d, packets %d, TCP connections %d, TLS connections %d, without SNI %d, flagged %d, evicted %d",
-		s.files, s.packets, s.tcpConns, s.tls, s.noSNI, s.flagged, s.evicted)
+	l := fmt.Sprintf("files %d, packets %d, TCP connections %d, TLS connections %d, without SNI %d",
+		s.files, s.packets, s.tcpConns, s.tls, s.noSNI)
+	if s.sniUnknown > 0 {
+		l += fmt.Sprintf(", SNI unknown %d", s.sniUnknown)
+	}
+	l += fmt.Sprintf(", flagged %d, evicted %d", s.flagged, s.evicted)
 	if s.probes > 0 {
 		l += fmt.Sprintf(", probes %d", s.probes)
 	}
@@ -73,12 +79,33 @@ func (s *summary) line() string {
 	}
 	if s.join {
 		l += fmt.Sprintf(", joined %d", s.joined)
+		if s.joined > 0 {
+			l += fmt.Sprintf(" (at %d capture points)", s.points)
+		}
 	}
 	if s.rules {
 		l += fmt.Sprintf(", %s %d, %s %d, %s %d", flagVerdictDiffers, s.verdictDiffers,
 			flagProfilesVerdictDiffers, s.profilesVerdictDiffers, flagRuleUnspecified, s.ruleUns)
 	}
 	return l
+}
+
+// countRecord counts one client connection's record; rules: count the
+// rule flags too.
+func (s *summary) countRecord(r *Record, rules bool) {
+	s.tls++
+	switch r.SNIStatus {
+	case sniAbsent:
+		s.noSNI++
+	case sniUnknown:
+		s.sniUnknown++
+	}
+	if len(r.Flags) > 0 {
+		s.flagged++
+	}
+	if rules {
+		s.countFlags(r)
+	}
 }
 
 // count returns the connections counted with one of the rule flags.
@@ -175,7 +202,7 @@ var csvColumns = []string{"time", "file", "client", "server", "sni", "tls_versio
 	"cert_subject", "cert_cn", "cert_ou", "cert_o", "cert_san_dns", "cert_san_ip", "cert_issuer",
 	"cert_not_before", "cert_not_after", "cert_sha256", "cert_self_signed", "dns_names",
 	"profile", "host", "host_source", "url", "flags", "sni_unicode", "host_unicode",
-	"outer_client", "outer_server"}
+	"outer_client", "outer_server", "sni_status"}
 
 // csvRuleColumns follow with URL rules; "(default)" is the default action's
 // rule, an empty action an unknown verdict.
@@ -233,6 +260,7 @@ func (c *csvWriter) Write(r *Record) error {
 	} else {
 		row = append(row, "", "")
 	}
+	row = append(row, r.SNIStatus)
 	if c.rules {
 		row = append(row, verdictCells(r.Verdict)...)
 		if iv := r.IntendedVerdict; iv != nil {
@@ -357,11 +385,14 @@ func (t *tableWriter) Write(r *Record) error {
 
 func (t *tableWriter) cells(r *Record) []string {
 	sni := r.SNI
-	if sni == "" {
+	switch {
+	case sni != "":
+	case r.SNIStatus == sniUnknown:
+		sni = "?" // the ClientHello was not read whole: it may have had one
+	case contains(r.Anomalies, "sni-empty"):
+		sni = `""` // sent, but empty: not the same as no SNI
+	default:
 		sni = "-"
-		if contains(r.Anomalies, "sni-empty") {
-			sni = `""` // sent, but empty: not the same as no SNI
-		}
 	}
 	url := r.URL
 	switch {
@@ -526,7 +557,11 @@ func captureText(c CapturePoint) string {
 		fmt.Fprintf(&b, " (outer %s -> %s)", c.Outer.Client, c.Outer.Server)
 	}
 	sni := c.SNI
-	if sni == "" {
+	switch {
+	case sni != "":
+	case c.SNIStatus == sniUnknown:
+		sni = "?"
+	default:
 		sni = "-"
 	}
 	b.WriteString(" sni=" + sni)

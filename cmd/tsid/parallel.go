@@ -56,7 +56,7 @@ func (o *output) flushJoin() {
 	if j == nil {
 		return
 	}
-	joined, flagged := j.joined, j.flagged
+	joined, points, flagged, merged := j.joined, j.points, j.flagged, j.merged
 	for _, r := range j.join() {
 		if o.onlyFlagged && len(r.Flags) == 0 {
 			continue
@@ -66,7 +66,9 @@ func (o *output) flushJoin() {
 		}
 	}
 	o.sum.joined += j.joined - joined
+	o.sum.points += j.points - points
 	o.sum.flagged += j.flagged - flagged
+	o.sum.sub(&j.merged, &merged)
 }
 
 // fileDone adds a file's counters and prints its errors, once its records
@@ -88,6 +90,17 @@ func (o *output) fileDone(s *summary, errs ...error) {
 	}
 }
 
+// sub takes off s the counts of records that now minus before holds.
+func (s *summary) sub(now, before *summary) {
+	s.tls -= now.tls - before.tls
+	s.noSNI -= now.noSNI - before.noSNI
+	s.sniUnknown -= now.sniUnknown - before.sniUnknown
+	s.flagged -= now.flagged - before.flagged
+	s.verdictDiffers -= now.verdictDiffers - before.verdictDiffers
+	s.profilesVerdictDiffers -= now.profilesVerdictDiffers - before.profilesVerdictDiffers
+	s.ruleUns -= now.ruleUns - before.ruleUns
+}
+
 func (s *summary) add(o *summary) {
 	s.files += o.files
 	s.packets += o.packets
@@ -95,6 +108,7 @@ func (s *summary) add(o *summary) {
 	s.evicted += o.evicted
 	s.tls += o.tls
 	s.noSNI += o.noSNI
+	s.sniUnknown += o.sniUnknown
 	s.flagged += o.flagged
 	s.probes += o.probes
 	s.tunnelled += o.tunnelled

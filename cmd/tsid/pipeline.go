@@ -243,16 +243,7 @@ func (fr *fileRun) out(r *Record) {
 		return
 	}
 	fr.an.tlsFound.Add(1)
-	fr.sum.tls++
-	if r.SNI == "" {
-		fr.sum.noSNI++
-	}
-	if len(r.Flags) > 0 {
-		fr.sum.flagged++
-	}
-	if fr.an.opts.rules.policy != nil {
-		fr.sum.countFlags(r)
-	}
+	fr.sum.countRecord(r, fr.an.opts.rules.policy != nil)
 	if fr.an.opts.onlyFlagged && len(r.Flags) == 0 && !fr.an.opts.join {
 		return // with --join, joining may flag it: the output filters
 	}
@@ -322,24 +313,37 @@ func (c *connStream) Anomaly(dir pcaps.Dir, what string) {
 	}
 }
 
-func (c *connStream) End(reason pcaps.EndReason, ts time.Time) {
+// anomalyServerNotCaptured: the capture holds nothing the server sent,
+// though the client spoke TLS to it (a one-way capture: asymmetric
+// routing, a SPAN of one direction). Whatever the server answered is
+// unknown, not missing.
+const anomalyServerNotCaptured = "server-not-captured"
+
+func (c *connStream) End(e pcaps.Ending) {
 	if c.done {
 		return
 	}
 	c.done = true
 	hs, decided := c.handshake()
-	switch reason {
+	unknownEnd := func() {
+		hs.Incomplete = true
+		if hs.Status == tlsparse.CertMissing {
+			hs.Status = tlsparse.CertIncomplete
+		}
+	}
+	switch e.Reason {
 	case pcaps.EndEOF, pcaps.EndIdle, pcaps.EndEvicted:
 		// The handshake was still undecided when the capture (or tsid's
 		// tracking) let go of the connection: what came next is unknown,
 		// which is not the same as a server that sent no certificate.
 		if hs.IsTLS && !decided {
-			hs.Incomplete = true
-			if hs.Status == tlsparse.CertMissing {
-				hs.Status = tlsparse.CertIncomplete
-			}
-			c.anomalies = append(c.anomalies, "handshake-unfinished:"+reason.String())
+			unknownEnd()
+			c.anomalies = append(c.anomalies, "handshake-unfinished:"+e.Reason.String())
 		}
+	}
+	if hs.IsTLS && !decided && hs.ClientDir >= 0 && e.Packets[1-hs.ClientDir] == 0 {
+		unknownEnd()
+		c.anomalies = append(c.anomalies, anomalyServerNotCaptured)
 	}
 	c.record(hs)
 }
@@ -410,9 +414,9 @@ func (an *analysis) record(fr *fileRun, j *job) *Record {
 		Time:       jsonTime(info.First),
 		Client:     client.String(),
 		Server:     server.String(),
+		SNIStatus:  string(hs.SNIStatus),
 		CertStatus: string(hs.Status),
 		DNSNames:   []string{},
-		ALPN:       []string{},
 		Flags:      []string{},
 	}
 	r.Outer = outer(info, client)
@@ -420,20 +424,21 @@ func (an *analysis) record(fr *fileRun, j *job) *Record {
 		r.TLSVersion = hs.Version.String()
 	}
 	f := sniid.Facts{
+		SNIStatus:  string(hs.SNIStatus),
 		CertStatus: string(hs.Status),
 		Time:       info.First,
 		Resumed:    hs.Resumed,
 		Incomplete: hs.Incomplete,
 	}
 	rawSNI := "" // the first host_name as sent, not cut at a NUL
+	// Only a ClientHello read whole is set (tlsparse.Handshake): what a
+	// partial one held is unknown, and stays out of the record.
 	if ch := hs.ClientHello; ch != nil {
 		r.SNI = ch.SNI
 		f.SNI = ch.SNI
 		f.ECH = ch.ECH
 		f.SSLv2 = ch.SSLv2
-		if len(ch.ALPN) > 0 {
-			r.ALPN = ch.ALPN
-		}
+		r.ALPN = nonNil(ch.ALPN)
 		rawSNI = firstHostName(ch)
 		if len(ch.ServerNames) > 1 || rawSNI != ch.SNI {
 			for _, sn := range ch.ServerNames {

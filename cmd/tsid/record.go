@@ -22,6 +22,7 @@ type Record struct {
 	Server     string              `json:"server"`
 	Outer      *Outer              `json:"outer,omitempty"` // the tunnel's outermost addresses, when tunnelled
 	SNI        string              `json:"sni"`
+	SNIStatus  string              `json:"sni_status"` // present, absent, or unknown: the ClientHello was not read whole
 	TLSVersion string              `json:"tls_version"`
 	CertStatus string              `json:"cert_status"`
 	Cert       *CertRecord         `json:"cert"`
@@ -38,7 +39,7 @@ type Record struct {
 	SNIUnicode  string     `json:"sni_unicode,omitempty"`  // the SNI with its IDNA A-labels decoded
 	HostUnicode string     `json:"host_unicode,omitempty"` // the host with its IDNA A-labels decoded
 	ServerNames []string   `json:"server_names,omitempty"` // every server_name entry: several, or the SNI cut at a NUL
-	ALPN        []string   `json:"alpn"`
+	ALPN        []string   `json:"alpn"`                   // null when the ClientHello was not read whole
 	Offered     []string   `json:"offered_versions,omitempty"`
 	CipherSuite string     `json:"cipher_suite,omitempty"`
 	Chain       []string   `json:"chain,omitempty"` // one line per certificate, leaf first
@@ -61,6 +62,13 @@ type Record struct {
 	ClientRandom string         `json:"client_random,omitempty"`
 	Captures     []CapturePoint `json:"captures,omitempty"`
 }
+
+// The record's sni_status values (tlsparse.SNIStatus).
+const (
+	sniPresent = string(tlsparse.SNIPresent)
+	sniAbsent  = string(tlsparse.SNIAbsent)
+	sniUnknown = string(tlsparse.SNIUnknown)
+)
 
 // Outer is the outermost IP pair of a tunnelled connection (GRE, ERSPAN,
 // VXLAN, …), oriented like the record: the client's side first.
