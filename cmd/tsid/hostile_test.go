@@ -144,11 +144,17 @@ func TestMillionHalfOpen(t *testing.T) {
 	if out.lines != n/2+1 { // header and one incomplete record per hello
 		t.Errorf("%d CSV lines, want %d", out.lines, n/2+1)
 	}
+	// Half a ClientHello says nothing of the SNI (issue 10).
+	if out.noSNI != 0 || !strings.Contains(errb.tail, "without SNI 0, SNI unknown 500000,") {
+		t.Errorf("%d records say no-sni of half a ClientHello; summary %q", out.noSNI, errb.tail)
+	}
 }
 
-// countingDiscard counts lines and keeps the last bytes written.
+// countingDiscard counts lines and the flag no-sni, and keeps the last
+// bytes written.
 type countingDiscard struct {
 	lines int
+	noSNI int
 	tail  string
 }
 
@@ -158,6 +164,10 @@ func (c *countingDiscard) Write(p []byte) (int, error) {
 			c.lines++
 		}
 	}
+	const flag = "no-sni"
+	// A flag split between two writes is found in the seam.
+	seam := c.tail[max(0, len(c.tail)-len(flag)+1):] + string(p[:min(len(p), len(flag)-1)])
+	c.noSNI += strings.Count(seam, flag) + bytes.Count(p, []byte(flag))
 	c.tail = string(p[max(0, len(p)-512):])
 	return len(p), nil
 }
