@@ -262,3 +262,35 @@ func TestServerSilentIsMissing(t *testing.T) {
 		t.Errorf("cert_status %v sni_status %v anomalies %v, want missing, absent, no %s", r["cert_status"], r["sni_status"], r["anomalies"], anomalyServerNotCaptured)
 	}
 }
+
+// TestSNIUnknownRules: with URL rules, a connection whose logged host
+// needs an SNI the capture did not show gets no verdict for that host:
+// rules check counts it among those not compared, and says why.
+func TestSNIUnknownRules(t *testing.T) {
+	repoRoot(t)
+	cases := damagedFieldCases(t)
+	rules := filepath.Join(t.TempDir(), "lic.rules")
+	if err := os.WriteFile(rules, []byte("allow tools.cisco.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCLI(t, nil, "analyze", "-f", "json", "--rules", rules, "--fail-on", "verdict-differs", cases[0].file)
+	recs := decodeLines(t, out)
+	if code != 0 || len(recs) != 1 {
+		t.Fatalf("exit %d (want 0: nothing is known to differ), %d records: %s", code, len(recs), errs)
+	}
+	if r := recs[0]; r["verdict"] != nil || hasString(r["flags"], flagVerdictDiffers) {
+		t.Errorf("verdict %v flags %v: a verdict for a host the capture cannot tell", r["verdict"], r["flags"])
+	}
+	report, errs, code := runCLI(t, nil, "rules", "check", "--rules", rules, cases[0].file, fieldCase)
+	if code != 0 {
+		t.Fatalf("rules check: exit %d: %s", code, errs)
+	}
+	want := "1 connection not compared:\n  1  the host ftd logs " + sniid.NeedsSNI + "\n     first: " + cases[0].file
+	if !strings.Contains(report, want) {
+		t.Errorf("rules check report lacks %q:\n%s", want, report)
+	}
+	// The field case itself is compared, and differs.
+	if !strings.Contains(report, "verdict-differs: 1 connection") {
+		t.Errorf("rules check report: the field case's verdict-differs is missing:\n%s", report)
+	}
+}

@@ -153,7 +153,7 @@ type checkReport struct {
 	bySource map[string]*ruleHits
 	def      ruleHits // the default action
 	reached  int      // verdicts where an undocumented rule came first
-	unjudged int      // connections whose logged host or meant name is unknown
+	unjudged groups   // connections whose logged host or meant name is unknown, by why
 
 	hosts []string // every name in the captures, once, in order
 	seen  map[string]bool
@@ -241,7 +241,7 @@ func (c *checkReport) Write(r *Record) error {
 	where := fmt.Sprintf("%s %s %s -> %s", r.File, time.Time(r.Time).UTC().Format("2006-01-02 15:04:05"), r.Client, r.Server)
 	v, iv := r.Verdict, r.IntendedVerdict
 	if v == nil || iv == nil {
-		c.unjudged++
+		c.unjudged.add(c.notCompared(r), where, nil)
 	}
 	if contains(r.Flags, flagVerdictDiffers) {
 		key := strings.Join([]string{r.Host, actionText(v), iv.Name, iv.From, actionText(iv)}, "\x00")
@@ -280,6 +280,28 @@ func (c *checkReport) Write(r *Record) error {
 }
 
 func (c *checkReport) Close(*summary) error { return nil }
+
+// notCompared says why r's verdicts cannot be compared: the logged host
+// is unknown (host_unknown says why: the certificate, or an SNI the
+// capture did not show whole), or nothing tells what the client meant.
+func (c *checkReport) notCompared(r *Record) string {
+	var why []string
+	if r.Verdict == nil {
+		u := r.HostUnknown
+		if u == "" {
+			u = "unknown"
+		}
+		why = append(why, "the host "+c.chosen+" logs "+u)
+	}
+	if r.IntendedVerdict == nil {
+		if r.SNIStatus == sniUnknown {
+			why = append(why, "the SNI is unknown (the ClientHello was not read whole) and no DNS name tells what the client meant")
+		} else {
+			why = append(why, "no SNI and no DNS name tell what the client meant")
+		}
+	}
+	return strings.Join(why, "; ")
+}
 
 // namesValid reports whether the record's names were written as sent (no
 // byte that is not UTF-8 escaped), so that fixes can name them.
@@ -450,9 +472,21 @@ func (c *checkReport) writeDiffers(w io.Writer) {
 	for _, g := range l {
 		total += g.n
 	}
-	if c.unjudged > 0 {
-		defer fmt.Fprintf(w, "\n%s not compared: the host %s logs is unknown (see host_unknown), or there is\n"+
-			"no SNI and no DNS name to tell what the client meant.\n", count(c.unjudged, "connection"), c.chosen)
+	if l := c.unjudged.sorted(); len(l) > 0 {
+		defer func() {
+			n := 0
+			for _, g := range l {
+				n += g.n
+			}
+			fmt.Fprintf(w, "\n%s not compared:\n", count(n, "connection"))
+			for i, g := range l {
+				if i == reportOthers {
+					fmt.Fprintf(w, "  … %d more reasons\n", len(l)-i)
+					break
+				}
+				fmt.Fprintf(w, "  %d  %s\n     first: %s\n", g.n, printable(g.key), printable(g.first))
+			}
+		}()
 	}
 	if total == 0 {
 		fmt.Fprintf(w, "\nverdict-differs: none; each logged host gets the action of the name the client meant.\n")
