@@ -58,10 +58,7 @@ func (br *blockReader) fill(src io.Reader) {
 		case <-br.stop:
 			return
 		}
-		n, err := io.ReadFull(src, b[:cap(b)])
-		if err == io.ErrUnexpectedEOF {
-			err = io.EOF
-		}
+		n, err := fillBlock(src, b[:cap(b)])
 		select {
 		case br.full <- block{b[:n], err}:
 		case <-br.stop:
@@ -71,6 +68,21 @@ func (br *blockReader) fill(src io.Reader) {
 			return
 		}
 	}
+}
+
+// fillBlock reads src until b is full or src fails. Unlike io.ReadFull it
+// passes src's own io.ErrUnexpectedEOF on: from a gzip decoder that is a
+// stream cut short, not the end of the file.
+func fillBlock(src io.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := src.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // next makes rest the next block; false when there is none (br.err says

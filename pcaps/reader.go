@@ -59,6 +59,7 @@ type Reader struct {
 	name   string
 	closer io.Closer
 	br     source
+	gz     *gzipInput     // the gzip layer, when the file is compressed
 	stop   []*blockReader // read-ahead goroutines to stop on Close
 	off    int64          // bytes consumed from the decompressed file
 	format format
@@ -144,15 +145,16 @@ func (rd *Reader) init(src source, wrap func(io.Reader) source) (*Reader, error)
 		return nil, rd.errf(err, 0, "read: %v", err)
 	}
 	if len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
-		zr, err := gzip.NewReader(src)
+		rd.gz = &gzipInput{src: src}
+		zr, err := gzip.NewReader(rd.gz)
 		if err != nil {
-			return nil, rd.errf(err, 0, "gzip: %v", err)
+			return nil, rd.gzipError(err)
 		}
 		src = wrap(zr)
 	}
 	rd.br = src
 	if err := rd.readHeader(); err != nil {
-		return nil, err
+		return nil, rd.blame(err)
 	}
 	return rd, nil
 }
@@ -208,8 +210,11 @@ func (r *Reader) full(p []byte, start int64, what string) error {
 }
 
 func (r *Reader) readHeader() error {
-	magic, _ := r.br.Peek(4)
+	magic, err := r.br.Peek(4)
 	if len(magic) == 0 {
+		if err != nil && err != io.EOF {
+			return r.errf(err, 0, "read error at byte 0: %v", err)
+		}
 		return r.errf(ErrEmpty, 0, "empty file")
 	}
 	if len(magic) < 4 {
@@ -284,11 +289,16 @@ func (r *Reader) body(n int, start int64, what string) error {
 func (r *Reader) Next() (data []byte, ci gopacket.CaptureInfo, link LinkType, err error) {
 	switch r.format {
 	case formatPcap:
-		return r.nextPcap()
+		data, ci, link, err = r.nextPcap()
 	case formatText:
-		return r.nextText()
+		data, ci, link, err = r.nextText()
+	default:
+		data, ci, link, err = r.nextPcapng()
 	}
-	return r.nextPcapng()
+	if err != nil && err != io.EOF {
+		err = r.blame(err)
+	}
+	return data, ci, link, err
 }
 
 func (r *Reader) atEOF() bool {

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -129,6 +130,60 @@ func TestReaderFormats(t *testing.T) {
 	}
 }
 
+// TestReaderGzipDamage: a damaged gzip stream is said to be one, where
+// it is damaged, not taken for an empty or malformed capture (issue 10),
+// with and without read-ahead; a capture cut before it was compressed is
+// still the capture's fault.
+func TestReaderGzipDamage(t *testing.T) {
+	body := bytes.Repeat([]byte("0123456789"), 40)
+	p := pkt{ci(0, body), body}
+	var pkts []pkt
+	for range 200 {
+		pkts = append(pkts, p)
+	}
+	file := writePcap(t, layers.LinkTypeEthernet, false, pkts)
+	z := gz(file)
+	flip := func(from, n int) []byte {
+		b := bytes.Clone(z)
+		for i := from; i < from+n; i++ {
+			b[i] ^= 0xa5
+		}
+		return b
+	}
+	tests := []struct {
+		name     string
+		file     []byte
+		sentinel error
+		msg      string // the start of the message
+	}{
+		{"damaged right after the header", flip(10, 8), ErrCorrupt, "f: gzip stream damaged near compressed byte "},
+		{"checksum", flip(len(z)-8, 1), ErrCorrupt, "f: gzip stream damaged: checksum mismatch at its end"},
+		{"cut", z[:len(z)/2], ErrTruncated, "f: gzip stream cut short at compressed byte "},
+		{"gzip header only", z[:10], ErrTruncated, "f: gzip stream cut short at compressed byte 10 (after 0 bytes of capture)"},
+		{"a cut capture, compressed", gz(file[:len(file)-3]), ErrTruncated, "f: ends inside a packet record at byte "},
+	}
+	for _, tt := range tests {
+		for _, ahead := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/readahead=%v", tt.name, ahead), func(t *testing.T) {
+				var err error
+				r, err := NewReader("f", bytes.NewReader(tt.file))
+				if ahead {
+					r, err = NewReadAhead("f", bytes.NewReader(tt.file))
+				}
+				for err == nil {
+					_, _, _, err = r.Next()
+				}
+				if r != nil {
+					r.Close()
+				}
+				if err == io.EOF || !errors.Is(err, tt.sentinel) || !strings.HasPrefix(err.Error(), tt.msg) || strings.Contains(err.Error(), "\n") {
+					t.Errorf("error %q (%v), want one line starting %q, %v", err, err, tt.msg, tt.sentinel)
+				}
+			})
+		}
+	}
+}
+
 func TestReaderErrors(t *testing.T) {
 	p := pkt{ci(0, []byte("0123456789")), []byte("0123456789")}
 	file := writePcap(t, layers.LinkTypeEthernet, false, []pkt{p, p, p})
@@ -149,8 +204,8 @@ func TestReaderErrors(t *testing.T) {
 		{"cut in third record body", file[:len(file)-3], 2, ErrTruncated, "f: ends inside a packet record at byte 76"},
 		{"cut in second record header", file[:24+26+5], 1, ErrTruncated, "f: ends inside a packet record at byte 50"},
 		// The gzip trailer is gone: all packets arrive, then the stream
-		// ends early.
-		{"cut gzip", gz(file)[:len(gz(file))-6], 3, ErrTruncated, "f: ends inside a packet record at byte 102"},
+		// ends early: the gzip layer is to blame, not the capture.
+		{"cut gzip", gz(file)[:len(gz(file))-6], 3, ErrTruncated, "f: gzip stream cut short at compressed byte 57 (after 102 bytes of capture)"},
 		{"cut pcapng", ng[:len(ng)-5], 1, ErrTruncated, "f: ends inside a packet record at byte " + itoa(len(ng)-44)},
 		{"pcapng bad block length", append(append([]byte(nil), ng...), 6, 0, 0, 0, 7, 0, 0, 0), 2, ErrCorrupt, "f: bad pcapng block length 7 at byte " + itoa(len(ng))},
 	}
