@@ -23,7 +23,11 @@ func TestEdgeCases(t *testing.T) {
 		// Ports.
 		{"obj", "cisco.com", "http://tools.cisco.com:8080/x", Match, "port :8080 of the host ignored"},
 		{"obj", "cisco.com:8080", "http://tools.cisco.com:8080/x", Unspecified, "without it: match"},
-		{"obj", "cisco.com:8080", "http://example.com:8080/x", Unspecified, "without it: no-match"},
+		// A port cannot make an entry match another host (issue 10).
+		{"obj", "cisco.com:8080", "http://example.com:8080/x", NoMatch, "whatever the undocumented port :8080"},
+		{"obj", "tools.cisco.com:443", "toos.cisco.com", NoMatch, "port :443"},
+		{"si", "tools.cisco.com:443", "toos.cisco.com", NoMatch, "port :443"},
+		{"si", "tools.cisco.com:443", "tools.cisco.com", Unspecified, "without it: match"},
 		{"obj", "[2001:db8::1]", "http://[2001:db8::1]:8080/", Match, "port :8080"},
 		{"si", "cisco.com", "http://cisco.com:8080/", Match, "port :8080"},
 		// Trailing dots.

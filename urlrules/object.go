@@ -104,12 +104,17 @@ func (o Object) matchTarget(t target) (Result, string) {
 }
 
 // matchWithPort runs match (which ignores the entry's port) on t. A port
-// in an entry is undocumented: then the result is Unspecified, with the
-// answer without the port as a hint.
+// in an entry is undocumented, but no reading of it makes the entry match
+// a host that its host part does not: only a match (or an already
+// unspecified one) becomes Unspecified, with the answer without the port
+// as a hint.
 func matchWithPort(port string, t target, match func(target) (Result, string)) (Result, string) {
 	r, why := match(t)
-	if port != "" {
+	if port != "" && r != NoMatch {
 		return Unspecified, withNotes(fmt.Sprintf("port :%s in the entry is undocumented (without it: %s)", port, r), t.notes())
+	}
+	if port != "" {
+		why = fmt.Sprintf("%s (whatever the undocumented port :%s in the entry does)", why, port)
 	}
 	return r, withNotes(why, t.notes())
 }

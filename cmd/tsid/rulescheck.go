@@ -489,6 +489,11 @@ func (c *checkReport) writeDiffers(w io.Writer) {
 		}()
 	}
 	if total == 0 {
+		if len(c.unspecified.list) > 0 {
+			fmt.Fprintf(w, "\nverdict-differs: none for certain; where a verdict depends on what the vendor does not\n"+
+				"document (rule-unspecified, below), the logged host and the name meant may still differ.\n")
+			return
+		}
 		fmt.Fprintf(w, "\nverdict-differs: none; each logged host gets the action of the name the client meant.\n")
 		return
 	}

@@ -212,17 +212,20 @@ func (an *analysis) judge(fr *fileRun, r *Record, as *sniid.Assessment) {
 	r.IntendedVerdict = fr.intendedVerdict(p, r.SNI, dns)
 
 	v, iv := r.Verdict, r.IntendedVerdict
-	if v != nil && iv != nil && !sameActions(v.Actions, v.Action, iv.Actions, iv.Action) {
+	// A flag that says two verdicts differ is raised only when they differ
+	// under every reading of what the vendor leaves undocumented; where the
+	// answer depends on it, rule-unspecified says so.
+	if v != nil && iv != nil && !mayAgree(v.Actions, v.Action, iv.Actions, iv.Action) {
 		differs := true
 		for _, o := range iv.Others { // the client may have meant another of its names
-			differs = differs && !sameActions(v.Actions, v.Action, o.Actions, o.Action)
+			differs = differs && !mayAgree(v.Actions, v.Action, o.Actions, o.Action)
 		}
 		if differs {
 			r.Flags = append(r.Flags, flagVerdictDiffers)
 		}
 	}
 	for _, w := range verdicts[min(1, len(verdicts)):] {
-		if !sameActions(verdicts[0].Actions, verdicts[0].Action, w.Actions, w.Action) {
+		if !mayAgree(verdicts[0].Actions, verdicts[0].Action, w.Actions, w.Action) {
 			r.Flags = append(r.Flags, flagProfilesVerdictDiffers)
 			break
 		}
@@ -343,6 +346,23 @@ func sameActions(as []string, a string, bs []string, b string) bool {
 		}
 	}
 	return true
+}
+
+// mayAgree reports whether two verdicts can give the same action: one of
+// the actions each may take is the same.
+func mayAgree(as []string, a string, bs []string, b string) bool {
+	if len(as) == 0 {
+		as = []string{a}
+	}
+	if len(bs) == 0 {
+		bs = []string{b}
+	}
+	for _, x := range as {
+		if slices.Contains(bs, x) {
+			return true
+		}
+	}
+	return false
 }
 
 // actionText shows a verdict's action for the table and CSV: "?" when
