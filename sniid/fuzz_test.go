@@ -19,6 +19,8 @@ func FuzzAssess(f *testing.F) {
 	f.Add("[2001:db8::1]", "present", "", "", "2001:db8::1", "", "", "", "", "", "", uint16(2), uint8(0), int64(0), int64(0), int64(0))
 	f.Add("192.0.2.1", "resumed", "", "", "", "", "", "", "", "10.0.0.1", "10.0.0.2", uint16(0xffff), uint8(200), int64(5), int64(1), int64(3))
 	f.Add("tool\x00s.cisco.com", "bogus", "toos.cisco.com", "", "", "", "", "", "", "tools.cisco.com", "", uint16(4), uint8(0), int64(0), int64(0), int64(0))
+	f.Add("tools.cisco.com", "present", "toos.cisco.com", "tools.cisco.com", "", "tools.cisco.com", "", "", "", "tools.cisco.com", "", uint16(512|16), uint8(1), int64(0), int64(0), int64(0))
+	f.Add("192.0.2.1", "present", "", "", "192.0.2.1", "a.example", "", "", "", "", "", uint16(1024), uint8(0), int64(0), int64(0), int64(0))
 	f.Fuzz(func(t *testing.T, sni, status, san1, san2, ip, cn, ou, chainCN, chainOU, dns1, dns2 string,
 		bits uint16, repeat uint8, notBefore, notAfter, now int64) {
 		facts := &Facts{
@@ -59,6 +61,12 @@ func FuzzAssess(f *testing.F) {
 		if bits&256 != 0 {
 			facts.SNI = strings.Repeat(sni+".", 300)
 		}
+		switch {
+		case bits&512 != 0:
+			facts.SNIStatus = SNIUnknown
+		case bits&1024 != 0:
+			facts.SNIStatus = SNIAbsent
+		}
 
 		profiles := Profiles()
 		start := time.Now()
@@ -75,7 +83,20 @@ func FuzzAssess(f *testing.F) {
 				checkDecision(t, profiles[indexOf(profiles, d.Profile)], d)
 			}
 			checkFlagOrder(t, a.Flags)
-			if facts.CertStatus == CertPresent && facts.SNI != "" &&
+			if facts.SNIStatus == SNIUnknown || facts.SNIStatus == SNIAbsent {
+				// An SNI not seen, or said absent, is never taken nor judged.
+				for _, d := range a.Profiles {
+					if d.Source == SourceSNI {
+						t.Fatalf("%s: SNI status %s, but %s logs the SNI %q", p.Name, facts.SNIStatus, d.Profile, d.Host)
+					}
+				}
+				for _, fl := range a.Flags {
+					if fl == FlagSNIMismatch || fl == FlagIPSNI || fl == FlagNoSNI && facts.SNIStatus == SNIUnknown {
+						t.Fatalf("%s: SNI status %s, flag %s", p.Name, facts.SNIStatus, fl)
+					}
+				}
+			}
+			if facts.SNIStatus == "" && facts.CertStatus == CertPresent && facts.SNI != "" &&
 				SNIMatchesCert(facts.SNI, facts.SANDNS, facts.SANIP, facts.CNs) {
 				if p.Name == "ftd" && a.Decision.Host != facts.SNI {
 					t.Fatalf("ftd: SNI %q matches the certificate but host is %q", facts.SNI, a.Decision.Host)
