@@ -106,7 +106,10 @@ func analyzeUsage(fs *pflag.FlagSet) string {
 
 Reads packet captures (pcap or pcapng, optionally gzip-compressed; "-" is stdin),
 reassembles every TLS handshake and prints, per TLS connection, the SNI, the
-server certificate and the hostname a firewall logs for it.
+server certificate and the hostname a firewall logs for it. What the capture
+did not show is unknown, not absent: an SNI from a ClientHello not read whole
+shows as '?' (JSON sni_status "unknown"), and a profile that needs it says
+why it cannot decide (host_unknown).
 
 ASA/FTD text captures are read too: the output of 'show capture NAME dump'
 or 'show capture NAME detail dump', pasted into a file as it is (prompts,

@@ -294,3 +294,40 @@ func TestSNIUnknownRules(t *testing.T) {
 		t.Errorf("rules check report: the field case's verdict-differs is missing:\n%s", report)
 	}
 }
+
+// TestREADMENotComparedExample: the README's "not compared" block is what
+// rules check prints for the field case with its ClientHello lost.
+func TestREADMENotComparedExample(t *testing.T) {
+	repoRoot(t)
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const head = "1 connection not compared:\n"
+	i := strings.Index(string(readme), head)
+	if i < 0 {
+		t.Fatal("README lacks the not-compared example")
+	}
+	want := string(readme[i:])
+	want = want[:strings.Index(want, "```")]
+
+	lost, err := os.ReadFile(damagedFieldCases(t)[0].file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for name, b := range map[string][]byte{"lost.pcap": lost, "lic.rules": []byte("allow tools.cisco.com\n")} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	out, errs, code := runCLI(t, nil, "rules", "check", "--rules", "lic.rules", "lost.pcap")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	j := strings.Index(out, head)
+	if j < 0 || !strings.HasPrefix(out[j:], want) {
+		t.Errorf("README example:\n%s\nreal output:\n%s", want, out)
+	}
+}
