@@ -654,7 +654,10 @@ func (o *Observer) clientHello(ch *ClientHello, err error) {
 	}
 	o.chDone = true
 	if err != nil {
+		// Nothing of it can be read: like a hello the capture lost, its
+		// SNI is unknown and the handshake was not read completely.
 		o.anomaly("clienthello-malformed")
+		o.hs.Incomplete = true
 		return
 	}
 	o.hs.ClientHello = ch
@@ -781,11 +784,13 @@ func (o *Observer) Handshake() *Handshake {
 		}
 	}
 	if o.decided {
-		if h.ClientDir >= 0 && !o.chDone && o.d[h.ClientDir].headN == 0 {
+		if h.ClientDir >= 0 && !o.chDone {
 			// The server answered a ClientHello the capture does not have
-			// (one direction only, or cut): its SNI is unknown.
+			// whole: its SNI is unknown.
 			h.Incomplete = true
-			h.Anomalies = append(h.Anomalies[:len(h.Anomalies):len(h.Anomalies)], "clienthello-not-captured")
+			if o.d[h.ClientDir].headN == 0 { // none of it: one direction only, or cut
+				h.Anomalies = append(h.Anomalies[:len(h.Anomalies):len(h.Anomalies)], "clienthello-not-captured")
+			}
 		}
 		return &h
 	}

@@ -454,8 +454,8 @@ func TestObserverSNIStatus(t *testing.T) {
 			if h.SNIStatus != tt.want {
 				t.Errorf("SNIStatus %q, want %q (anomalies %q)", h.SNIStatus, tt.want, h.Anomalies)
 			}
-			if tt.want == SNIUnknown && h.ClientHello != nil {
-				t.Error("ClientHello set from a hello not read whole")
+			if tt.want == SNIUnknown && (h.ClientHello != nil || !h.Incomplete) {
+				t.Errorf("hello not read whole: ClientHello %v, Incomplete %v", h.ClientHello != nil, h.Incomplete)
 			}
 		})
 	}
