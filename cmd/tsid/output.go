@@ -625,7 +625,11 @@ func writeExplain(b *strings.Builder, r *Record) {
 			continue
 		}
 		v := c.Value
-		if v == "" {
+		switch {
+		case v != "":
+		case c.Field == "sni" && r.SNIStatus == sniUnknown:
+			v = "(unknown: the ClientHello is not in the capture whole)"
+		default:
 			v = "(absent)"
 		}
 		fmt.Fprintf(b, "      %-22s %s\n", printable(c.Field), cut(printable(v), explainWidth))

@@ -181,6 +181,11 @@ func TestSNIUnknownFieldCase(t *testing.T) {
 				t.Errorf("ftd trace %v", steps)
 			}
 
+			explained, _, _ := runCLI(t, nil, "analyze", "--explain", tc.file)
+			if !strings.Contains(explained, "      sni                    (unknown: the ClientHello is not in the capture whole)\n") ||
+				strings.Contains(explained, "(absent)") {
+				t.Errorf("--explain: want the SNI candidate unknown, not absent:\n%s", explained)
+			}
 			table, _, _ := runCLI(t, nil, "analyze", tc.file)
 			lines := strings.Split(table, "\n")
 			if len(lines) < 2 || !strings.Contains(lines[1], "  ?  ") || strings.Contains(table, "no-sni") ||
