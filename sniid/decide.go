@@ -20,7 +20,11 @@ type TraceStep struct {
 	Field string `json:"field"` // the step as written in an order: "sni*", "san", "cn~", …
 	Value string `json:"value"` // the candidate string the step saw, raw; "" if none
 	Taken bool   `json:"taken"` // this step produced the logged host
-	Why   string `json:"why"`   // why taken, skipped or undecidable
+	// Unknown: the step cannot be decided from the capture (it needs the
+	// certificate, or an SNI the capture did not show whole); the walk
+	// stops there.
+	Unknown bool   `json:"unknown,omitempty"`
+	Why     string `json:"why"` // why taken, skipped or undecidable
 }
 
 // NeedsSNI is Decision.Unknown when a step needs the SNI and the capture
@@ -62,6 +66,7 @@ func (p Profile) decide(f *Facts, buf []TraceStep) Decision {
 			d.Host, d.Source = ts.Value, s.Source()
 			return d
 		case unknown:
+			d.Trace[len(d.Trace)-1].Unknown = true
 			d.Unknown = why
 			return d
 		}

@@ -361,6 +361,11 @@ func checkDecision(t *testing.T, p Profile, d Decision) {
 	case d.Host != "" && d.Trace[len(d.Trace)-1].Value != d.Host:
 		t.Errorf("%s: host %q is not the taken step's value", p.Name, d.Host)
 	}
+	for i, ts := range d.Trace {
+		if ts.Unknown != (d.Unknown != "" && i == len(d.Trace)-1) {
+			t.Errorf("%s: trace[%d].Unknown = %v, decision unknown %q", p.Name, i, ts.Unknown, d.Unknown)
+		}
+	}
 }
 
 // TestDecideTrace checks the explanations word for word on a few cases.
@@ -407,13 +412,25 @@ func TestDecideTrace(t *testing.T) {
 		{"cisco-doc TLS 1.3 stops at the first step", lookup("cisco-doc"), &Facts{SNI: "www.example.com", CertStatus: CertEncrypted}, Decision{
 			Profile: "cisco-doc", Unknown: unkEncrypted,
 			Trace: []TraceStep{
-				{Field: "cn", Why: "certificate not in capture (encrypted, TLS 1.3)"},
+				{Field: "cn", Unknown: true, Why: "certificate not in capture (encrypted, TLS 1.3)"},
 			},
 		}},
 		{"checkpoint resumed", lookup("checkpoint"), &Facts{SNI: "a.example", CertStatus: CertResumed}, Decision{
 			Profile: "checkpoint", Unknown: unkResumedVerify,
 			Trace: []TraceStep{
-				{Field: "sni+", Value: "a.example", Why: "resumed session: no certificate: cannot verify the SNI"},
+				{Field: "sni+", Value: "a.example", Unknown: true, Why: "resumed session: no certificate: cannot verify the SNI"},
+			},
+		}},
+		{"snort3 SNI unknown stops at the first step", lookup("snort3"), with(fieldCase(), func(f *Facts) { f.SNIStatus = SNIUnknown }), Decision{
+			Profile: "snort3", Unknown: NeedsSNI,
+			Trace: []TraceStep{
+				{Field: "sni*", Unknown: true, Why: "unknown: the ClientHello is not in the capture whole"},
+			},
+		}},
+		{"cisco-doc SNI unknown decides on the CN", lookup("cisco-doc"), with(fieldCase(), func(f *Facts) { f.SNIStatus = SNIUnknown }), Decision{
+			Profile: "cisco-doc", Host: "tools.cisco.com", Source: SourceCN,
+			Trace: []TraceStep{
+				{Field: "cn", Value: "tools.cisco.com", Taken: true, Why: "first in the leaf certificate"},
 			},
 		}},
 		{"checkpoint not covered", lookup("checkpoint"), &Facts{SNI: "1.2.3.4", CertStatus: CertPresent, CNs: []string{"x"}, SANIP: []netip.Addr{netip.MustParseAddr("5.6.7.8")}}, Decision{

@@ -644,8 +644,11 @@ func writeExplain(b *strings.Builder, r *Record) {
 		fmt.Fprintf(b, "    profile %s:\n", name)
 		for i, s := range tr {
 			verdict := "skip"
-			if s.Taken {
+			switch {
+			case s.Taken:
 				verdict = "TAKE"
+			case s.Unknown:
+				verdict = "?   " // cannot be decided: the walk stops here
 			}
 			v := s.Value
 			if v == "" {
