@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -554,4 +555,36 @@ func capPackets(t *testing.T, file string) (string, string) {
 		t.Fatalf("no summary: %s", errs)
 	}
 	return file, m[1]
+}
+
+// TestJoinSNIUnknownDoesNotDiffer: a capture point that did not see the
+// ClientHello whole has no SNI to compare: it differs from no other.
+func TestJoinSNIUnknownDoesNotDiffer(t *testing.T) {
+	rec := func(file, sni, status, random string) *Record {
+		return &Record{File: file, SNI: sni, SNIStatus: status, ClientRandom: random, Flags: []string{}, Server: "192.0.2.80:443"}
+	}
+	for _, tc := range []struct {
+		name   string
+		second *Record
+		differ bool
+	}{
+		{"unknown", rec("outside.pcap", "", sniUnknown, "r1"), false},
+		{"absent", rec("outside.pcap", "", sniAbsent, "r1"), true},
+		{"other", rec("outside.pcap", "evil.example", sniPresent, "r1"), true},
+	} {
+		j := &joiner{}
+		j.add(rec("inside.pcap", "www.example.com", sniPresent, "r1"))
+		j.cur = 1
+		j.add(tc.second)
+		out := j.join()
+		if len(out) != 1 || len(out[0].Captures) != 2 {
+			t.Fatalf("%s: %d records, want one joined", tc.name, len(out))
+		}
+		if got := slices.Contains(out[0].Flags, flagSNIDiffers); got != tc.differ {
+			t.Errorf("%s: %s %v, want %v", tc.name, flagSNIDiffers, got, tc.differ)
+		}
+		if j.joined != 1 || j.points != 2 || j.merged.tls != 1 {
+			t.Errorf("%s: joined %d points %d merged %d, want 1, 2, 1", tc.name, j.joined, j.points, j.merged.tls)
+		}
+	}
 }
