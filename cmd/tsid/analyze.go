@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/tsid-project/tsid/analysis"
+	"github.com/tsid-project/tsid/report"
 	"github.com/tsid-project/tsid/sniid"
 )
 
@@ -31,6 +34,7 @@ type analyzeOptions struct {
 	date        string
 	join        bool
 	rules       ruleOptions // URL rules to judge the connections with
+	allProfiles bool        // every profile's result even without --profile all (rules check)
 
 	textDate time.Time // --date parsed; zero: each file's own date
 	notes    *notes    // warnings and notes on stderr
@@ -60,7 +64,7 @@ func (o *analyzeOptions) prepare(cmd string, fs *pflag.FlagSet, stderr io.Writer
 // openOutput returns where the results go (-o's temporary file, to be
 // committed at the end, or stdout), and starts the progress display and
 // the notes on stderr.
-func (o *analyzeOptions) openOutput(an *analysis, files []string, stdout, stderr io.Writer) (out io.Writer, commit func(keep bool) error, prog *progress, err error) {
+func (o *analyzeOptions) openOutput(an *analysis.Analyzer, files []string, stdout, stderr io.Writer) (out io.Writer, commit func(keep bool) error, prog *progress, err error) {
 	out = stdout
 	if o.output != "" {
 		w, c, err := atomicFile(o.output)
@@ -80,7 +84,7 @@ func (o *analyzeOptions) openOutput(an *analysis, files []string, stdout, stderr
 // memoryPerFile is the soft memory limit per file analyzed at once.
 const memoryPerFile = 64 << 20
 
-var formats = []string{"table", "json", "csv"}
+var formats = report.Formats
 
 func analyzeFlags(o *analyzeOptions) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("tsid analyze", pflag.ContinueOnError)
@@ -184,7 +188,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if err := o.prepare("analyze", fs, stderr, len(files)); err != nil {
 		return err
 	}
-	an, err := newAnalysis(&o)
+	an, err := o.analyzer("analyze")
 	if err != nil {
 		return err
 	}
@@ -203,21 +207,14 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		return err
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
-	res := &output{w: newWriter(o.format, bw, &o, an.all), stderr: stderr, prog: prog}
-	res.sum.rules = o.rules.policy != nil
-	if o.join {
-		res.join = &joiner{rules: o.rules.policy != nil}
-		res.sum.join = true
-		res.onlyFlagged = o.onlyFlagged
-		res.notes = o.notes
-	}
-	an.analyzeFiles(files, stdin, o.jobs, res)
-	res.flushJoin()
+	w := report.New(o.format, bw, o.reportOptions())
+	res := newResults(w.Write, stderr, prog)
+	sum := an.Files(context.Background(), files, stdin, o.jobs, res.record, res.fileDone)
 	prog.finish()
 
 	werr := res.werr
 	if werr == nil {
-		werr = res.w.Close(&res.sum)
+		werr = w.Close(&sum)
 	}
 	if werr == nil {
 		werr = bw.Flush()
@@ -231,12 +228,107 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 		return &exitError{code: 2, msg: "writing output: " + werr.Error()}
 	}
 	if !o.quiet && o.format != "table" {
-		res.sum.print(stderr)
+		fmt.Fprintf(stderr, "tsid: %s\n", report.SummaryLine(&sum))
 	}
 	if res.inputErrs > 0 {
 		return &exitError{code: 2}
 	}
-	return o.rules.failed(&res.sum, o.quiet)
+	return o.rules.failed(&sum, o.quiet)
+}
+
+// results takes a run's records and file ends: the first write error
+// stops the writing (later records are dropped), and each file's error is
+// one line on stderr.
+type results struct {
+	write     func(*analysis.Record) error
+	werr      error
+	stderr    io.Writer
+	prog      *progress
+	inputErrs int    // files that could not be read whole
+	last      string // the file the last error was about
+}
+
+func newResults(write func(*analysis.Record) error, stderr io.Writer, prog *progress) *results {
+	return &results{write: write, stderr: stderr, prog: prog}
+}
+
+func (r *results) record(rec *analysis.Record) {
+	if r.werr == nil {
+		r.werr = r.write(rec)
+	}
+}
+
+func (r *results) fileDone(file string, err error) {
+	if err == nil {
+		return
+	}
+	if file != r.last {
+		r.inputErrs++
+		r.last = file
+	}
+	r.prog.pause(func() { fmt.Fprintf(r.stderr, "tsid: %v\n", err) })
+}
+
+// analyzer makes the run's Analyzer from the flags: the profile (or
+// --order), every profile with 'all', the URL policy.
+func (o *analyzeOptions) analyzer(cmd string) (*analysis.Analyzer, error) {
+	ao := analysis.Options{
+		AllProfiles:  o.profile == "all" || o.allProfiles,
+		Policy:       o.rules.policy,
+		Explain:      o.explain,
+		Join:         o.join,
+		OnlyFlagged:  o.onlyFlagged,
+		TextDate:     o.textDate,
+		SpoolRecords: spoolRecords,
+		MaxJoin:      maxJoin,
+		Warn:         func(msg string) { o.notes.printf("%s", msg) },
+	}
+	var err error
+	switch {
+	case o.order != "":
+		ao.Profile, err = sniid.ParseOrder(o.order)
+		if err != nil {
+			return nil, usageErrorf("%s: --order: %v", cmd, trimPkg(err))
+		}
+	case o.profile == "all":
+		// ftd decides, every profile is reported
+	default:
+		ao.Profile, err = sniid.Lookup(o.profile)
+		if err != nil {
+			return nil, usageErrorf("%s: --profile %q is not a profile (want %s or all)", cmd, o.profile, strings.Join(profileNames(), ", "))
+		}
+	}
+	return analysis.New(ao), nil
+}
+
+// spoolRecords is analysis.Options.SpoolRecords: 0, or 1 in tests that
+// make every file spill.
+var spoolRecords = 0
+
+// maxJoin is analysis.Options.MaxJoin: 0, or a few in tests of the cap.
+var maxJoin = 0
+
+// reportOptions say what the records hold, for the writers.
+func (o *analyzeOptions) reportOptions() report.Options {
+	return report.Options{Explain: o.explain, Quiet: o.quiet, AllProfiles: o.profile == "all",
+		Rules: o.rules.policy != nil, Join: o.join}
+}
+
+func profileNames() []string {
+	var n []string
+	for _, p := range sniid.Profiles() {
+		n = append(n, p.Name)
+	}
+	return n
+}
+
+// trimPkg drops a "pkg: " prefix from a library error for the CLI message.
+func trimPkg(err error) string {
+	s := err.Error()
+	if i := strings.Index(s, ": "); i > 0 && !strings.Contains(s[:i], " ") {
+		return s[i+2:]
+	}
+	return s
 }
 
 // atomicFile writes to a temporary file beside name and renames it into

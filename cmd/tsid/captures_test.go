@@ -9,12 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/tsid-project/tsid/pcaps"
+	"github.com/tsid-project/tsid/analysis"
 	"github.com/tsid-project/tsid/pcaps/synth"
 )
 
@@ -163,34 +162,6 @@ func TestTunnelCounts(t *testing.T) {
 
 // TestOuterSwapped: when the client is the side tsid did not see first (the
 // capture began with the server's packet), outer is swapped with it.
-func TestOuterSwapped(t *testing.T) {
-	o := outerOf(t, "10.1.1.1:40000", "192.0.2.80:443", true)
-	if o == nil || o.Client != "203.0.113.1" || o.Server != "203.0.113.2" {
-		t.Errorf("A is the client: outer %+v", o)
-	}
-	o = outerOf(t, "192.0.2.80:443", "10.1.1.1:40000", false)
-	if o == nil || o.Client != "203.0.113.2" || o.Server != "203.0.113.1" {
-		t.Errorf("B is the client: outer %+v", o)
-	}
-}
-
-func outerOf(t *testing.T, a, b string, aIsClient bool) *Outer {
-	t.Helper()
-	info := pcapsConnInfo(a, b)
-	client := info.A
-	if !aIsClient {
-		client = info.B
-	}
-	return outer(&info, client)
-}
-
-// pcapsConnInfo is a tunnelled connection from a to b, A's outer side
-// 203.0.113.1.
-func pcapsConnInfo(a, b string) pcaps.ConnInfo {
-	return pcaps.ConnInfo{A: netip.MustParseAddrPort(a), B: netip.MustParseAddrPort(b),
-		Outer: [2]netip.Addr{netip.MustParseAddr("203.0.113.1"), netip.MustParseAddr("203.0.113.2")}}
-}
-
 func parseCSV(t *testing.T, s string) [][]string {
 	t.Helper()
 	rows, err := csv.NewReader(strings.NewReader(s)).ReadAll()
@@ -307,12 +278,12 @@ func TestJoinNAT(t *testing.T) {
 		if len(w.points) > 0 && (cp[1]["file"] != outside || cp[0]["cert_sha256"] != cp[1]["cert_sha256"]) {
 			t.Errorf("record %d: second capture point %v", i, cp[1])
 		}
-		for _, f := range []string{flagCertDiffers, flagSNIDiffers} {
+		for _, f := range []string{analysis.FlagCertDiffers, analysis.FlagSNIDiffers} {
 			if hasString(r["flags"], f) {
 				t.Errorf("record %d: flag %s on the same certificate and SNI", i, f)
 			}
 		}
-		if hasString(r["anomalies"], anomalyJoinedByTiming) {
+		if hasString(r["anomalies"], analysis.AnomalyJoinedByTiming) {
 			t.Errorf("record %d joined by timing", i)
 		}
 	}
@@ -356,8 +327,8 @@ func TestJoinDiffers(t *testing.T) {
 		conv synth.Conversation
 		flag string
 	}{
-		{"cert", certOut, flagCertDiffers},
-		{"sni", sniOut, flagSNIDiffers},
+		{"cert", certOut, analysis.FlagCertDiffers},
+		{"sni", sniOut, analysis.FlagSNIDiffers},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			outside := capFile(t, dir, c.name+"-outside.pcap", synth.Options{}, capEntry{conv: c.conv})
@@ -369,7 +340,7 @@ func TestJoinDiffers(t *testing.T) {
 			if !hasString(r["flags"], c.flag) || len(captures(t, r)) != 2 {
 				t.Errorf("flags %v, captures %v", r["flags"], r["captures"])
 			}
-			for _, f := range []string{flagCertDiffers, flagSNIDiffers} {
+			for _, f := range []string{analysis.FlagCertDiffers, analysis.FlagSNIDiffers} {
 				if f != c.flag && hasString(r["flags"], f) {
 					t.Errorf("flag %s too", f)
 				}
@@ -408,7 +379,7 @@ func TestJoinByTiming(t *testing.T) {
 	if len(cp) != 2 || cp[1]["client"] != "198.51.100.7:61000" || cp[1]["joined_by"] != "timing" {
 		t.Fatalf("capture points %v", r["captures"])
 	}
-	if !hasString(r["anomalies"], anomalyJoinedByTiming) || !hasString(r["flags"], flagCertDiffers) {
+	if !hasString(r["anomalies"], analysis.AnomalyJoinedByTiming) || !hasString(r["flags"], analysis.FlagCertDiffers) {
 		t.Errorf("anomalies %v flags %v", r["anomalies"], r["flags"])
 	}
 	for _, r := range recs[1:] {
@@ -508,7 +479,7 @@ func testProbe(t *testing.T, sni, before, host, source string) {
 		t.Fatalf("%d records, want 4:\n%s", len(recs), out)
 	}
 	c, o, p, a := recs[0], recs[1], recs[2], recs[3]
-	if c["tls_version"] != "TLS 1.3" || c["cert_status"] != certFromProbe || c["host"] != host || c["host_source"] != source || c["role"] != nil {
+	if c["tls_version"] != "TLS 1.3" || c["cert_status"] != analysis.CertFromProbe || c["host"] != host || c["host_source"] != source || c["role"] != nil {
 		t.Errorf("client connection: %v %v %v (%v) role %v", c["tls_version"], c["cert_status"], c["host"], c["host_source"], c["role"])
 	}
 	if hasString(c["flags"], "cert-encrypted") {
@@ -522,7 +493,7 @@ func testProbe(t *testing.T, sni, before, host, source string) {
 	if pr == nil || pr["time"] != p["time"] || pr["tls_version"] != "TLS 1.2" || !hasString(pr["evidence"], "certificate-used") {
 		t.Errorf("client connection's probe: %v", c["probe"])
 	}
-	if p["role"] != roleProbe {
+	if p["role"] != analysis.RoleProbe {
 		t.Errorf("probe role %v", p["role"])
 	}
 	po, _ := p["probe_of"].(map[string]any)
@@ -555,36 +526,4 @@ func capPackets(t *testing.T, file string) (string, string) {
 		t.Fatalf("no summary: %s", errs)
 	}
 	return file, m[1]
-}
-
-// TestJoinSNIUnknownDoesNotDiffer: a capture point that did not see the
-// ClientHello whole has no SNI to compare: it differs from no other.
-func TestJoinSNIUnknownDoesNotDiffer(t *testing.T) {
-	rec := func(file, sni, status, random string) *Record {
-		return &Record{File: file, SNI: sni, SNIStatus: status, ClientRandom: random, Flags: []string{}, Server: "192.0.2.80:443"}
-	}
-	for _, tc := range []struct {
-		name   string
-		second *Record
-		differ bool
-	}{
-		{"unknown", rec("outside.pcap", "", sniUnknown, "r1"), false},
-		{"absent", rec("outside.pcap", "", sniAbsent, "r1"), true},
-		{"other", rec("outside.pcap", "evil.example", sniPresent, "r1"), true},
-	} {
-		j := &joiner{}
-		j.add(rec("inside.pcap", "www.example.com", sniPresent, "r1"))
-		j.cur = 1
-		j.add(tc.second)
-		out := j.join()
-		if len(out) != 1 || len(out[0].Captures) != 2 {
-			t.Fatalf("%s: %d records, want one joined", tc.name, len(out))
-		}
-		if got := slices.Contains(out[0].Flags, flagSNIDiffers); got != tc.differ {
-			t.Errorf("%s: %s %v, want %v", tc.name, flagSNIDiffers, got, tc.differ)
-		}
-		if j.joined != 1 || j.points != 2 || j.merged.tls != 1 {
-			t.Errorf("%s: joined %d points %d merged %d, want 1, 2, 1", tc.name, j.joined, j.points, j.merged.tls)
-		}
-	}
 }

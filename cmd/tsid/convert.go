@@ -6,11 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 
 	"github.com/spf13/pflag"
 
+	"github.com/tsid-project/tsid/analysis"
 	"github.com/tsid-project/tsid/pcaps"
 	"github.com/tsid-project/tsid/pcaps/lina"
 )
@@ -74,26 +73,18 @@ func runConvert(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	name := flags.Arg(0)
 	n := &notes{w: stderr, quiet: o.quiet}
 
-	var src io.Reader = stdin
-	var file *os.File
-	if name != "-" {
-		f, err := os.Open(name)
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			return &exitError{code: 2, msg: fmt.Sprintf("%s: %v", name, pe.Err)}
-		}
-		if err != nil {
-			return &exitError{code: 2, msg: err.Error()}
-		}
-		defer f.Close()
-		src, file = f, f
+	var src io.Reader
+	if name == "-" {
+		src = stdin
 	}
-	rd, err := pcaps.NewReader(name, src)
+	// The capture is opened as analyze opens it: dated, its warnings
+	// passed on when it is closed.
+	an := analysis.New(analysis.Options{TextDate: date, Warn: func(msg string) { n.printf("%s", msg) }})
+	rd, closer, err := an.Open(name, src)
 	if err != nil {
 		return &exitError{code: 2, msg: err.Error()}
 	}
-	defer rd.Close()
-	dateText(rd, name, file, date, n)
+	defer closer.Close()
 
 	var out io.Writer = stdout
 	commit := func(keep bool) error { return nil }
@@ -106,9 +97,8 @@ func runConvert(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
 	count, rerr := convertPackets(rd, name, bw)
-	for _, w := range rd.Warnings() {
-		n.printf("%s", w)
-	}
+	closer.Close() // the text capture's warnings
+
 	werr := bw.Flush()
 	if rerr == nil && count == 0 {
 		rerr = fmt.Errorf("%s: no packet bytes in it, nothing written (a listing without 'dump' has none)", name)

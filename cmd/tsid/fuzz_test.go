@@ -14,18 +14,20 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/tsid-project/tsid/analysis"
 )
 
-// recordJSON is Record as it reads back: times are strings (jsonTime only
-// marshals). The shallower fields shadow Record's.
+// recordJSON is analysis.Record as it reads back: times are strings (analysis.Time only
+// marshals). The shallower fields shadow analysis.Record's.
 type recordJSON struct {
-	Record
+	analysis.Record
 	Time string    `json:"time"`
 	Cert *certJSON `json:"cert"`
 }
 
 type certJSON struct {
-	CertRecord
+	analysis.CertRecord
 	NotBefore string `json:"not_before"`
 	NotAfter  string `json:"not_after"`
 }
@@ -70,7 +72,7 @@ func fuzzSeeds(tb testing.TB) [][]byte {
 
 // FuzzAnalyze is the whole pipeline from raw bytes: tsid analyze on a
 // file holding the input. Properties: no panic and no recovered internal
-// error; every JSON line decodes into Record with no unknown key; a failure
+// error; every JSON line decodes into analysis.Record with no unknown key; a failure
 // is exit status 2 with one line per error naming the file; the table is
 // valid UTF-8 with no control characters.
 func FuzzAnalyze(f *testing.F) {
@@ -96,7 +98,7 @@ func FuzzAnalyze(f *testing.F) {
 			dec := json.NewDecoder(bytes.NewReader(line))
 			dec.DisallowUnknownFields()
 			if err := dec.Decode(&r); err != nil {
-				t.Fatalf("json: line does not decode into Record: %v\n%s", err, line)
+				t.Fatalf("json: line does not decode into analysis.Record: %v\n%s", err, line)
 			}
 			if r.File != path {
 				t.Fatalf("json: file %q, want %q", r.File, path)

@@ -25,8 +25,10 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
+	"github.com/tsid-project/tsid/analysis"
 	"github.com/tsid-project/tsid/pcaps"
 	"github.com/tsid-project/tsid/pcaps/synth"
+	"github.com/tsid-project/tsid/report"
 	"github.com/tsid-project/tsid/tlsparse"
 )
 
@@ -35,120 +37,6 @@ import (
 // IDNA A-labels, or too many of them.
 
 var namesTime = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-
-func TestEscapeNonUTF8(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"plain.example", "plain.example"},
-		{"tööls.example", "tööls.example"},
-		{"\x1b[2J\x00", "\x1b[2J\x00"}, // valid UTF-8: JSON escapes it exactly
-		{"caf\xe9.example", `caf\xe9.example`},
-		{"\xff\xfe", `\xff\xfe`},
-		{"\xe2\x82", `\xe2\x82`},           // a cut rune: each byte
-		{"ok\xc3\xa9\xc3", "oké" + `\xc3`}, // a lone lead byte after a good rune
-		{"\ufffd", "\ufffd"},               // a real U+FFFD stays
-	} {
-		got, changed := escapeNonUTF8(tc.in)
-		if got != tc.want || changed != (tc.in != tc.want) {
-			t.Errorf("escapeNonUTF8(%q) = %q, %v; want %q", tc.in, got, changed, tc.want)
-		}
-		if !utf8.ValidString(got) {
-			t.Errorf("escapeNonUTF8(%q) = %q is not UTF-8", tc.in, got)
-		}
-		if p := printable(tc.in); changed && p != got {
-			t.Errorf("the table shows %q as %q, JSON as %q", tc.in, p, got)
-		}
-	}
-}
-
-func TestUnicodeName(t *testing.T) {
-	for _, tc := range []struct {
-		in, want string
-		ok       bool
-	}{
-		{"plain.example", "", true},
-		{"", "", true},
-		{"xn--tls-snaa.example", "tööls.example", true},
-		{"XN--tls-snaa.example.", "tööls.example.", true}, // any case, trailing dot kept
-		{"www.xn--bcher-kva.xn--mnchen-3ya", "www.bücher.münchen", true},
-		{"xn--pple-43d.example", "аpple.example", true}, // Cyrillic а: shown, it is printable
-		{"xn--abc-4q0a.example", "\u202eabc.example", true},
-		{"xn--a.example", "\u0080.example", true},
-		{"xn--zz.example", "", false},   // not punycode
-		{"xn--abc-.example", "", false}, // decodes to ASCII
-		{"xn--.example", "", false},     // decodes to nothing
-		{"xn--99999999999a", "", false}, // overflow
-		{"xn--t\xffls.example", "", false},
-		{"caf\xe9.xn--tls-snaa", "caf\xe9.tööls", true}, // other labels as they are
-	} {
-		got, ok := unicodeName(tc.in)
-		if got != tc.want || ok != tc.ok {
-			t.Errorf("unicodeName(%q) = %q, %v; want %q, %v", tc.in, got, ok, tc.want, tc.ok)
-		}
-	}
-}
-
-func TestOddName(t *testing.T) {
-	for _, tc := range []struct {
-		raw, uni string
-		odd      bool
-	}{
-		{"tools.cisco.com", "", false},
-		{"My Router", "", false}, // a space is printable
-		{"*.example", "", false},
-		{"xn--tls-snaa.example", "tööls.example", false},
-		{"evil\x00.example", "", true},
-		{"\x1b[2J", "", true},
-		{"a\x7f", "", true},
-		{"caf\xe9", "", true},
-		{"tööls.example", "", true}, // raw UTF-8 is no host_name
-		{"xn--abc-4q0a.example", "\u202eabc.example", true},
-		{"xn--a.example", "\u0080.example", true},
-	} {
-		if got := oddName(tc.raw, tc.uni); got != tc.odd {
-			t.Errorf("oddName(%q, %q) = %v, want %v", tc.raw, tc.uni, got, tc.odd)
-		}
-	}
-}
-
-func TestCSVCell(t *testing.T) {
-	for in, want := range map[string]string{
-		"a.example":        "a.example",
-		"=1+1":             "'=1+1",
-		"+1":               "'+1",
-		"-1":               "'-1",
-		"@SUM(A1)":         "'@SUM(A1)",
-		"\x1b[2J":          `\x1b[2J`,
-		"\t=1":             `\t=1`, // escaped first: no longer a formula
-		"caf\xe9":          `caf\xe9`,
-		"2026-11-02T09:00": "2026-11-02T09:00",
-		"":                 "",
-	} {
-		if got := csvCell(in); got != want {
-			t.Errorf("csvCell(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestEscapeInvisible(t *testing.T) {
-	for _, s := range []string{"plain", "tööls", "\u009b2J", "\u202eevil", "a\x7fb", "\U000e0001tag", "\u2028", "\x1b\x00"} {
-		var b bytes.Buffer
-		e := json.NewEncoder(&b)
-		e.SetEscapeHTML(false)
-		if err := e.Encode(map[string]string{"k": s}); err != nil {
-			t.Fatal(err)
-		}
-		out := escapeInvisible(b.Bytes())
-		var back map[string]string
-		if err := json.Unmarshal(out, &back); err != nil || back["k"] != s {
-			t.Errorf("%q: %s decodes to %q (%v)", s, out, back["k"], err)
-		}
-		for _, r := range string(out) {
-			if r != '\n' && !unicode.IsPrint(r) {
-				t.Errorf("%q: %q left in %s", s, r, out)
-			}
-		}
-	}
-}
 
 // namesCA issues the leaves of these tests, so that a leaf's subject is
 // not also its issuer.
@@ -318,15 +206,15 @@ func namesJSONLines(t *testing.T, out string) map[string]string {
 	return lines
 }
 
-// namesDecoded reads a record back from JSON (jsonTime only marshals).
+// namesDecoded reads a record back from JSON (analysis.Time only marshals).
 type namesDecoded struct {
-	Record
+	analysis.Record
 	Time string            `json:"time"`
 	Cert *namesDecodedCert `json:"cert"`
 }
 
 type namesDecodedCert struct {
-	CertRecord
+	analysis.CertRecord
 	NotBefore string `json:"not_before"`
 	NotAfter  string `json:"not_after"`
 }
@@ -558,12 +446,12 @@ func TestHostileNamesEndToEnd(t *testing.T) {
 
 // namesRecord builds the record of a hand-made handshake, as the record
 // stage does.
-func namesRecord(t testing.TB, hs *tlsparse.Handshake, o *analyzeOptions) *Record {
+func namesRecord(t testing.TB, hs *tlsparse.Handshake, o *analyzeOptions) *analysis.Record {
 	t.Helper()
 	if o.profile == "" {
 		o.profile = "ftd"
 	}
-	an, err := newAnalysis(o)
+	an, err := o.analyzer("test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -571,22 +459,21 @@ func namesRecord(t testing.TB, hs *tlsparse.Handshake, o *analyzeOptions) *Recor
 	if hs.Status == "" {
 		hs.Status = tlsparse.CertPresent
 	}
-	j := &job{id: 1, hs: hs, info: pcaps.ConnInfo{ID: 1, SYN: true, First: namesTime,
-		A: netip.MustParseAddrPort("10.0.0.1:50000"), B: netip.MustParseAddrPort("192.0.2.1:443")}}
-	return an.record(&fileRun{an: an, name: "hostile.pcap"}, j)
+	return an.Record("hostile.pcap", pcaps.ConnInfo{ID: 1, SYN: true, First: namesTime,
+		A: netip.MustParseAddrPort("10.0.0.1:50000"), B: netip.MustParseAddrPort("192.0.2.1:443")}, hs, nil)
 }
 
 // namesWrite writes records in format f and returns the output.
-func namesWrite(t testing.TB, f string, o *analyzeOptions, recs ...*Record) string {
+func namesWrite(t testing.TB, f string, o *analyzeOptions, recs ...*analysis.Record) string {
 	t.Helper()
 	var b bytes.Buffer
-	w := newWriter(f, &b, o, o.profile == "all")
+	w := report.New(f, &b, o.reportOptions())
 	for _, r := range recs {
 		if err := w.Write(r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := w.Close(&summary{}); err != nil {
+	if err := w.Close(&analysis.Summary{}); err != nil {
 		t.Fatal(err)
 	}
 	return b.String()
@@ -902,7 +789,7 @@ func TestNestedAndOversizedDER(t *testing.T) {
 	table := namesWrite(t, "table", o, r)
 	namesPrintable(t, "table", table)
 	for _, l := range strings.Split(table, "\n") {
-		if utf8.RuneCountInString(l) > 2*tableWidth+explainWidth {
+		if utf8.RuneCountInString(l) > 2*120+300 { // twice the table's width, and a name's cap
 			t.Errorf("a table line of %d runes: %.80s…", len(l), l)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tsid-project/tsid/analysis"
 	"github.com/tsid-project/tsid/sniid"
 )
 
@@ -231,8 +232,8 @@ func TestSNIUnknownOneWay(t *testing.T) {
 	if r["sni"] != "notifications-pa.googleapis.com" || r["sni_status"] != "present" || r["host"] != r["sni"] {
 		t.Errorf("client half: sni %v (%v), host %v", r["sni"], r["sni_status"], r["host"])
 	}
-	if r["cert_status"] != "incomplete" || !hasString(r["anomalies"], anomalyServerNotCaptured) || !hasString(r["flags"], "incomplete") {
-		t.Errorf("client half: cert_status %v anomalies %v flags %v, want incomplete, %s", r["cert_status"], r["anomalies"], r["flags"], anomalyServerNotCaptured)
+	if r["cert_status"] != "incomplete" || !hasString(r["anomalies"], analysis.AnomalyServerNotCaptured) || !hasString(r["flags"], "incomplete") {
+		t.Errorf("client half: cert_status %v anomalies %v flags %v, want incomplete, %s", r["cert_status"], r["anomalies"], r["flags"], analysis.AnomalyServerNotCaptured)
 	}
 	if cd := r["profiles"].(map[string]any)["cisco-doc"].(map[string]any); cd["host"] != "" || cd["unknown"] == nil {
 		t.Errorf("client half: cisco-doc %v, want unknown (no certificate)", cd)
@@ -263,8 +264,8 @@ func TestServerSilentIsMissing(t *testing.T) {
 	if code != 0 || len(recs) != 1 {
 		t.Fatalf("exit %d, %d records: %s", code, len(recs), errs)
 	}
-	if r := recs[0]; r["cert_status"] != "missing" || hasString(r["anomalies"], anomalyServerNotCaptured) || r["sni_status"] != "absent" {
-		t.Errorf("cert_status %v sni_status %v anomalies %v, want missing, absent, no %s", r["cert_status"], r["sni_status"], r["anomalies"], anomalyServerNotCaptured)
+	if r := recs[0]; r["cert_status"] != "missing" || hasString(r["anomalies"], analysis.AnomalyServerNotCaptured) || r["sni_status"] != "absent" {
+		t.Errorf("cert_status %v sni_status %v anomalies %v, want missing, absent, no %s", r["cert_status"], r["sni_status"], r["anomalies"], analysis.AnomalyServerNotCaptured)
 	}
 }
 
@@ -283,7 +284,7 @@ func TestSNIUnknownRules(t *testing.T) {
 	if code != 0 || len(recs) != 1 {
 		t.Fatalf("exit %d (want 0: nothing is known to differ), %d records: %s", code, len(recs), errs)
 	}
-	if r := recs[0]; r["verdict"] != nil || hasString(r["flags"], flagVerdictDiffers) {
+	if r := recs[0]; r["verdict"] != nil || hasString(r["flags"], analysis.FlagVerdictDiffers) {
 		t.Errorf("verdict %v flags %v: a verdict for a host the capture cannot tell", r["verdict"], r["flags"])
 	}
 	report, errs, code := runCLI(t, nil, "rules", "check", "--rules", rules, cases[0].file, fieldCase)

@@ -5,13 +5,10 @@ import (
 	"io"
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
-
-	"github.com/tsid-project/tsid/pcaps"
 )
 
 const progressMin = 64 << 20 // smaller inputs are done before a bar helps
@@ -25,63 +22,17 @@ var isTerminal = func(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-// open opens a capture as pcaps.Open does, counting the bytes read from the
-// file (before decompression) for the progress display. pcaps reads
-// through a large buffer, so the count costs one atomic add per refill.
-// A text capture is dated (--date or the file's) and its warnings go to
-// stderr when it is closed.
-func (an *analysis) open(name string, stdin io.Reader) (*pcaps.Reader, io.Closer, error) {
-	var src io.Reader = stdin
-	var c io.Closer = io.NopCloser(nil)
-	var file *os.File
-	if name != "-" {
-		f, err := os.Open(name)
-		if err != nil {
-			return nil, nil, err
-		}
-		src, c, file = f, f, f
-	}
-	rd, err := pcaps.NewReadAhead(name, &countingReader{r: src, n: &an.bytesRead})
-	if err != nil {
-		c.Close()
-		return nil, nil, err
-	}
-	if rd.Format() == "lina" { // ASA/FTD text: a date, and warnings when done
-		dateText(rd, name, file, an.opts.textDate, an.opts.notes)
-		return rd, closers{rd, c, warningsAtClose{rd, an.opts.notes}}, nil
-	}
-	return rd, closers{rd, c}, nil
-}
-
-// closers closes each in order (the reader's goroutine, then the file).
-type closers []io.Closer
-
-func (cs closers) Close() error {
-	var first error
-	for _, c := range cs {
-		if err := c.Close(); err != nil && first == nil {
-			first = err
-		}
-	}
-	return first
-}
-
-type countingReader struct {
-	r io.Reader
-	n *atomic.Int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
+// counters are what the progress display shows: an *analysis.Analyzer's.
+type counters interface {
+	BytesRead() int64
+	TLSFound() int64
 }
 
 // progress shows bytes read, TLS connections found and the rate on stderr.
 // The workers only bump the analysis's atomic counters; one goroutine
 // redraws from them on a ticker.
 type progress struct {
-	an    *analysis
+	an    counters
 	total int64      // input bytes, -1 when unknown (stdin, pipes)
 	mu    sync.Mutex // one writer to the terminal at a time: a redraw, or a line with the bar cleared
 	bar   *progressbar.ProgressBar
@@ -95,7 +46,7 @@ type progress struct {
 // --quiet nor --no-progress is given and the input is large: 64 MiB or
 // more in all, or of unknown size (stdin, a pipe). Otherwise it returns
 // nil, which does nothing.
-func startProgress(an *analysis, files []string, stderr io.Writer, o *analyzeOptions) *progress {
+func startProgress(an counters, files []string, stderr io.Writer, o *analyzeOptions) *progress {
 	if o.quiet || o.noProgress || !isTerminal(stderr) {
 		return nil
 	}
@@ -158,11 +109,11 @@ func (p *progress) run() {
 func (p *progress) draw() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	n := p.an.bytesRead.Load()
+	n := p.an.BytesRead()
 	if p.total >= 0 {
 		n = min(n, p.total) // a file that grew since it was measured
 	}
-	if d := fmt.Sprintf("%d TLS connections ", p.an.tlsFound.Load()); d != p.desc {
+	if d := fmt.Sprintf("%d TLS connections ", p.an.TLSFound()); d != p.desc {
 		p.desc = d
 		p.bar.Describe(d)
 	}

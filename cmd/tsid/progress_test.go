@@ -2,13 +2,17 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tsid-project/tsid/analysis"
 )
 
 // lockedBuffer is a terminal stand-in that the test may read while the
@@ -67,16 +71,16 @@ func TestProgressBar(t *testing.T) {
 	var term lockedBuffer
 	fakeTerminal(t, &term)
 	big := sparse(t, 100<<20)
-	an := &analysis{}
+	an := &fakeCounters{}
 	p := startProgress(an, []string{big}, &term, &analyzeOptions{})
 	if p == nil {
 		t.Fatal("no progress for 100 MiB on a terminal")
 	}
-	an.bytesRead.Store(25 << 20)
-	an.tlsFound.Store(1234)
+	an.bytes.Store(25 << 20)
+	an.tls.Store(1234)
 	p.draw()
 	time.Sleep(600 * time.Millisecond) // the rate needs half a second
-	an.bytesRead.Store(50 << 20)
+	an.bytes.Store(50 << 20)
 	p.draw()
 	p.finish()
 	s := term.String()
@@ -91,9 +95,9 @@ func TestProgressBar(t *testing.T) {
 
 	// Unknown size (stdin): bytes and rate, no percentage.
 	term = lockedBuffer{}
-	an = &analysis{}
+	an = &fakeCounters{}
 	p = startProgress(an, []string{"-"}, &term, &analyzeOptions{})
-	an.bytesRead.Store(3 << 20)
+	an.bytes.Store(3 << 20)
 	p.draw()
 	p.finish()
 	if s := term.String(); !strings.Contains(s, "3.0 MiB") || strings.Contains(s, "%") {
@@ -117,7 +121,7 @@ func TestProgressOff(t *testing.T) {
 		{"not a terminal", []string{big}, analyzeOptions{}, &bytes.Buffer{}},
 		{"small", []string{small, small}, analyzeOptions{}, &term},
 	} {
-		if p := startProgress(&analysis{}, tc.files, tc.w, &tc.o); p != nil {
+		if p := startProgress(&fakeCounters{}, tc.files, tc.w, &tc.o); p != nil {
 			p.finish()
 			t.Errorf("%s: progress shown", tc.name)
 		}
@@ -195,13 +199,10 @@ func TestBytesReadCompressed(t *testing.T) {
 	if err := os.WriteFile(name, gz, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	an, err := newAnalysis(&analyzeOptions{profile: "ftd"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum, err := an.file(name, nil, func(*Record) {})
-	if err != nil || an.bytesRead.Load() != int64(len(gz)) || an.tlsFound.Load() != int64(sum.tls) || sum.tls == 0 {
-		t.Errorf("read %d of %d bytes, %d TLS connections counted, %d found, %v", an.bytesRead.Load(), len(gz), an.tlsFound.Load(), sum.tls, err)
+	an := analysis.New(analysis.Options{})
+	sum := an.Files(context.Background(), []string{name}, nil, 1, func(*analysis.Record) {}, func(string, error) {})
+	if an.BytesRead() != int64(len(gz)) || an.TLSFound() != int64(sum.TLS) || sum.TLS == 0 {
+		t.Errorf("read %d of %d bytes, %d TLS connections counted, %d found", an.BytesRead(), len(gz), an.TLSFound(), sum.TLS)
 	}
 }
 
@@ -209,9 +210,9 @@ func TestBytesReadCompressed(t *testing.T) {
 func TestProgressBehindBar(t *testing.T) {
 	var term lockedBuffer
 	fakeTerminal(t, &term)
-	an := &analysis{}
+	an := &fakeCounters{}
 	p := startProgress(an, []string{"-"}, &term, &analyzeOptions{})
-	an.bytesRead.Store(1 << 20)
+	an.bytes.Store(1 << 20)
 	p.draw()
 	behindBar{p, &term}.Write([]byte("record\n"))
 	p.finish()
@@ -219,3 +220,9 @@ func TestProgressBehindBar(t *testing.T) {
 		t.Errorf("record written over the bar: %q", s)
 	}
 }
+
+// fakeCounters stand in for an Analyzer's.
+type fakeCounters struct{ bytes, tls atomic.Int64 }
+
+func (c *fakeCounters) BytesRead() int64 { return c.bytes.Load() }
+func (c *fakeCounters) TLSFound() int64  { return c.tls.Load() }

@@ -3,11 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"time"
-
-	"github.com/tsid-project/tsid/pcaps"
 )
 
 // ASA/FTD `show capture` text is read by pcaps like a capture file; what
@@ -43,36 +40,4 @@ func (n *notes) printf(format string, args ...any) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.prog.pause(func() { fmt.Fprintf(n.w, "tsid: "+format+"\n", args...) })
-}
-
-// dateText dates a text capture: --date, else the file's modification
-// date (today for stdin), said in a note.
-func dateText(rd *pcaps.Reader, name string, f *os.File, date time.Time, n *notes) {
-	if rd.Format() != "lina" {
-		return
-	}
-	if date.IsZero() {
-		date = time.Now()
-		from := "today: stdin has no file date"
-		if f != nil {
-			if st, err := f.Stat(); err == nil {
-				date, from = st.ModTime(), "file date"
-			}
-		}
-		n.printf("%s: LINA text capture: times of day dated %s (%s; set --date)", name, date.Format(dateLayout), from)
-	}
-	rd.SetDate(date)
-}
-
-// warningsAtClose prints a text capture's warnings when the file is done.
-type warningsAtClose struct {
-	rd *pcaps.Reader
-	n  *notes
-}
-
-func (w warningsAtClose) Close() error {
-	for _, s := range w.rd.Warnings() {
-		w.n.printf("%s", s)
-	}
-	return nil
 }

@@ -5,31 +5,24 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
 
-	"github.com/tsid-project/tsid/sniid"
+	"github.com/tsid-project/tsid/analysis"
+	"github.com/tsid-project/tsid/report"
 	"github.com/tsid-project/tsid/urlrules"
 )
 
 // URL rules: the flags that give a URL-filter policy, loading it, and
 // judging each connection's names with it (see urlrules/doc.go).
 
-// The flags tsid adds when URL rules are given, after sniid's.
-const (
-	flagVerdictDiffers         = "verdict-differs"          // the logged host gets another action than the name meant
-	flagProfilesVerdictDiffers = "profiles-verdict-differs" // the action depends on the firewall behaviour
-	flagRuleUnspecified        = "rule-unspecified"         // the action depends on what the vendor does not document
-)
-
 // failOnFlags maps the values of --fail-on to the flag each checks.
 var failOnFlags = map[string]string{
-	"verdict-differs":          flagVerdictDiffers,
-	"profiles-verdict-differs": flagProfilesVerdictDiffers,
-	"unspecified":              flagRuleUnspecified,
-	"rule-unspecified":         flagRuleUnspecified,
+	"verdict-differs":          analysis.FlagVerdictDiffers,
+	"profiles-verdict-differs": analysis.FlagProfilesVerdictDiffers,
+	"unspecified":              analysis.FlagRuleUnspecified,
+	"rule-unspecified":         analysis.FlagRuleUnspecified,
 }
 
 // ruleOptions are the flags of a URL policy, shared by 'tsid analyze' and
@@ -169,7 +162,7 @@ func (o *ruleOptions) load(cmd string, fs *pflag.FlagSet, stderr io.Writer, quie
 	p.Default = def
 	if !quiet {
 		for _, w := range warns {
-			fmt.Fprintf(stderr, "tsid: warning: %s\n", printable(w.String()))
+			fmt.Fprintf(stderr, "tsid: warning: %s\n", report.Printable(w.String()))
 		}
 	}
 	o.policy = p
@@ -188,213 +181,12 @@ func readRulesFile(flag, name string) ([]byte, error) {
 	return data, nil
 }
 
-// judge adds the policy's verdicts to r: for the host each profile logs
-// (r.Verdict for the chosen one; r.Profiles with --profile all) and for the
-// name the client meant, and the flags they call for. It runs on the record
-// stage, before the record's names are escaped.
-func (an *analysis) judge(fr *fileRun, r *Record, as *sniid.Assessment) {
-	p := an.opts.rules.policy
-	dns := r.DNSNames
-	var verdicts []*Verdict // known ones, one per profile
-	for i, d := range as.Profiles {
-		v := fr.hostVerdict(p, d, dns)
-		if i == 0 {
-			r.Verdict = v
-		}
-		if hp, ok := r.Profiles[d.Profile]; ok {
-			hp.Verdict = v
-			r.Profiles[d.Profile] = hp
-		}
-		if v != nil {
-			verdicts = append(verdicts, v)
-		}
-	}
-	r.IntendedVerdict = fr.intendedVerdict(p, r.SNI, dns)
-
-	v, iv := r.Verdict, r.IntendedVerdict
-	// A flag that says two verdicts differ is raised only when they differ
-	// under every reading of what the vendor leaves undocumented; where the
-	// answer depends on it, rule-unspecified says so.
-	if v != nil && iv != nil && !mayAgree(v.Actions, v.Action, iv.Actions, iv.Action) {
-		differs := true
-		for _, o := range iv.Others { // the client may have meant another of its names
-			differs = differs && !mayAgree(v.Actions, v.Action, o.Actions, o.Action)
-		}
-		if differs {
-			r.Flags = append(r.Flags, flagVerdictDiffers)
-		}
-	}
-	for _, w := range verdicts[min(1, len(verdicts)):] {
-		if !mayAgree(verdicts[0].Actions, verdicts[0].Action, w.Actions, w.Action) {
-			r.Flags = append(r.Flags, flagProfilesVerdictDiffers)
-			break
-		}
-	}
-	if v != nil && len(v.Actions) > 1 || iv != nil && len(iv.Actions) > 1 {
-		r.Flags = append(r.Flags, flagRuleUnspecified)
-	}
-}
-
-// hostVerdict is the verdict for the host profile decision d logs; nil
-// when the capture does not show what it logs, unless the client's DNS
-// names are blocked whatever TLS would log.
-func (fr *fileRun) hostVerdict(p *urlrules.Policy, d sniid.Decision, dns []string) *Verdict {
-	if d.Unknown == "" {
-		return fr.verdict(p, d.Host, dns)
-	}
-	if len(p.DNSBlock) == 0 || len(dns) == 0 {
-		return nil
-	}
-	if v := fr.verdict(p, "", dns); v.Rule != nil && v.Rule.Layer == string(urlrules.LayerDNS) && len(v.Actions) == 0 {
-		return v
-	}
-	return nil
-}
-
-// intendedVerdict is the verdict for the name the client meant: its SNI,
-// else the names it resolved. When those get different actions the first
-// name's verdict carries the others (Others); nil when there is no name.
-func (fr *fileRun) intendedVerdict(p *urlrules.Policy, sni string, dns []string) *Verdict {
-	if sni != "" {
-		v := *fr.verdict(p, sni, dns)
-		v.From = "sni"
-		return &v
-	}
-	if len(dns) == 0 {
-		return nil
-	}
-	v := *fr.verdict(p, dns[0], dns)
-	v.From = "dns"
-	for _, n := range dns[1:] {
-		o := fr.verdict(p, n, dns)
-		if !sameActions(v.Actions, v.Action, o.Actions, o.Action) {
-			v.Others = append(v.Others, NameVerdict{Name: o.Name, Action: o.Action, Actions: o.Actions, Rule: o.Rule})
-		}
-	}
-	return &v
-}
-
-// verdict evaluates name with the connection's DNS names, once per file
-// for each distinct question: a capture shows the same hosts again and
-// again. The result is shared and must not be changed.
-func (fr *fileRun) verdict(p *urlrules.Policy, name string, dns []string) *Verdict {
-	key := strconv.Itoa(len(name)) + ":" + name
-	if len(p.DNSBlock) > 0 { // only DNS lists look at the DNS names
-		for _, n := range dns {
-			key += strconv.Itoa(len(n)) + ":" + n
-		}
-	}
-	if v := fr.verdicts[key]; v != nil {
-		return v
-	}
-	if len(fr.verdicts) >= 4096 || fr.verdicts == nil {
-		fr.verdicts = make(map[string]*Verdict)
-	}
-	v := newVerdict(name, p.EvaluateConn(urlrules.Conn{Host: name, DNSNames: dns}))
-	fr.verdicts[key] = v
-	return v
-}
-
-// newVerdict is the record's form of uv, its strings escaped.
-func newVerdict(name string, uv urlrules.Verdict) *Verdict {
-	v := &Verdict{Name: esc(name), Action: string(uv.Action), Rule: ruleRef(uv.Rule), Why: esc(uv.Why)}
-	if len(uv.Actions) > 1 {
-		for _, a := range uv.Actions {
-			v.Actions = append(v.Actions, string(a))
-		}
-	}
-	for _, r := range uv.Uncertain {
-		v.Uncertain = append(v.Uncertain, *ruleRef(r))
-	}
-	for _, r := range uv.Monitors {
-		v.Monitors = append(v.Monitors, *ruleRef(r))
-	}
-	return v
-}
-
-func ruleRef(r *urlrules.Rule) *RuleRef {
-	if r == nil {
-		return nil
-	}
-	text := r.Text
-	if text == "" {
-		text = strings.TrimSpace(string(r.Action) + " " + strings.Join(r.Entries, " "))
-	}
-	return &RuleRef{Layer: string(r.Layer), Source: esc(r.Source), Text: esc(text), Name: esc(r.Name)}
-}
-
-func esc(s string) string {
-	s, _ = escapeNonUTF8(s)
-	return s
-}
-
-// sameActions reports whether two verdicts allow the same actions, as
-// sets: Actions when there are several, else Action.
-func sameActions(as []string, a string, bs []string, b string) bool {
-	if len(as) == 0 {
-		as = []string{a}
-	}
-	if len(bs) == 0 {
-		bs = []string{b}
-	}
-	if len(as) != len(bs) {
-		return false
-	}
-	for _, x := range as {
-		if !slices.Contains(bs, x) {
-			return false
-		}
-	}
-	return true
-}
-
-// mayAgree reports whether two verdicts can give the same action: one of
-// the actions each may take is the same.
-func mayAgree(as []string, a string, bs []string, b string) bool {
-	if len(as) == 0 {
-		as = []string{a}
-	}
-	if len(bs) == 0 {
-		bs = []string{b}
-	}
-	for _, x := range as {
-		if slices.Contains(bs, x) {
-			return true
-		}
-	}
-	return false
-}
-
-// actionText shows a verdict's action for the table and CSV: "?" when
-// unknown, every possible action joined with "|" when undocumented.
-func actionText(v *Verdict) string {
-	switch {
-	case v == nil:
-		return "?"
-	case len(v.Actions) > 1:
-		return strings.Join(v.Actions, "|")
-	}
-	return v.Action
-}
-
-// ruleText names the deciding rule for the table: "(default)" for the
-// default action.
-func ruleText(v *Verdict) string {
-	switch {
-	case v == nil:
-		return ""
-	case v.Rule == nil:
-		return "(default)"
-	}
-	return v.Rule.Source + " " + v.Rule.Text
-}
-
 // failed is the exit status error of --fail-on: status 1 when a
 // connection carries a flag it names.
-func (o *ruleOptions) failed(s *summary, quiet bool) error {
+func (o *ruleOptions) failed(s *analysis.Summary, quiet bool) error {
 	var found []string
 	for _, f := range o.fail {
-		if n := s.count(f); n > 0 {
+		if n := s.Count(f); n > 0 {
 			found = append(found, fmt.Sprintf("%d %s with %s", n, plural(n, "connection"), f))
 		}
 	}
@@ -413,39 +205,4 @@ func plural(n int, word string) string {
 		return word
 	}
 	return word + "s"
-}
-
-// writeIntended adds the table's line for the name the client meant, when
-// it is another name than the logged host or gets another action.
-func writeIntended(b *strings.Builder, r *Record) {
-	iv, v := r.IntendedVerdict, r.Verdict
-	if iv == nil || v != nil && iv.Name == v.Name && sameActions(iv.Actions, iv.Action, v.Actions, v.Action) {
-		return
-	}
-	items := []string{fmt.Sprintf("%s (%s): %s", iv.Name, iv.From, verdictPhrase(iv))}
-	for _, o := range iv.Others {
-		ov := &Verdict{Action: o.Action, Actions: o.Actions, Rule: o.Rule}
-		items = append(items, fmt.Sprintf("%s (dns): %s", o.Name, verdictPhrase(ov)))
-	}
-	b.WriteString(wrapList("    intended: ", items))
-	b.WriteByte('\n')
-}
-
-// verdictPhrase says a verdict in words: "allow by rules.txt:1 allow
-// tools.cisco.com", "block by the default action".
-func verdictPhrase(v *Verdict) string {
-	if v.Rule == nil {
-		return actionText(v) + " by the default action"
-	}
-	return actionText(v) + " by " + ruleText(v)
-}
-
-// writeWhy adds the --explain lines that say why each verdict is what it is.
-func writeWhy(b *strings.Builder, r *Record) {
-	if v := r.Verdict; v != nil {
-		fmt.Fprintf(b, "    verdict: %s\n", cut(printable(v.Why), explainWidth))
-	}
-	if iv := r.IntendedVerdict; iv != nil {
-		fmt.Fprintf(b, "    intended verdict (%s): %s\n", printable(iv.Name), cut(printable(iv.Why), explainWidth))
-	}
 }

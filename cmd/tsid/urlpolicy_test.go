@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,7 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/tsid-project/tsid/sniid"
+	"github.com/tsid-project/tsid/analysis"
 	"github.com/tsid-project/tsid/urlrules"
 )
 
@@ -30,12 +28,12 @@ func writeRules(t *testing.T, name, text string) string {
 
 // jsonRecord is what the tests read of a record.
 type jsonRecord struct {
-	Host            string              `json:"host"`
-	SNI             string              `json:"sni"`
-	Flags           []string            `json:"flags"`
-	Verdict         *Verdict            `json:"verdict"`
-	IntendedVerdict *Verdict            `json:"intended_verdict"`
-	Profiles        map[string]HostPick `json:"profiles"`
+	Host            string                       `json:"host"`
+	SNI             string                       `json:"sni"`
+	Flags           []string                     `json:"flags"`
+	Verdict         *analysis.Verdict            `json:"verdict"`
+	IntendedVerdict *analysis.Verdict            `json:"intended_verdict"`
+	Profiles        map[string]analysis.HostPick `json:"profiles"`
 }
 
 func decodeRecords(t *testing.T, out string) []jsonRecord {
@@ -66,25 +64,25 @@ func TestRulesFieldCase(t *testing.T) {
 		t.Fatalf("%d records", len(recs))
 	}
 	r := recs[0]
-	want := &Verdict{Name: "toos.cisco.com", Action: "block", Why: "no rule matches: default action block"}
+	want := &analysis.Verdict{Name: "toos.cisco.com", Action: "block", Why: "no rule matches: default action block"}
 	if diff := cmp.Diff(want, r.Verdict); diff != "" {
 		t.Errorf("verdict (-want +got):\n%s", diff)
 	}
 	iv := r.IntendedVerdict
 	if iv == nil || iv.Name != "tools.cisco.com" || iv.From != "dns" || iv.Action != "allow" ||
-		iv.Rule == nil || *iv.Rule != (RuleRef{Layer: "access", Source: tools + ":2", Text: "allow tools.cisco.com"}) {
+		iv.Rule == nil || *iv.Rule != (analysis.RuleRef{Layer: "access", Source: tools + ":2", Text: "allow tools.cisco.com"}) {
 		t.Errorf("intended verdict %+v", iv)
 	}
-	for _, f := range []string{flagVerdictDiffers, flagProfilesVerdictDiffers} {
+	for _, f := range []string{analysis.FlagVerdictDiffers, analysis.FlagProfilesVerdictDiffers} {
 		if !slices.Contains(r.Flags, f) {
 			t.Errorf("flags %v lack %s", r.Flags, f)
 		}
 	}
-	if slices.Contains(r.Flags, flagRuleUnspecified) {
+	if slices.Contains(r.Flags, analysis.FlagRuleUnspecified) {
 		t.Errorf("flags %v: nothing is unspecified here", r.Flags)
 	}
 	// sniid's flags come first, tsid's after them.
-	if i := slices.Index(r.Flags, flagVerdictDiffers); i < slices.Index(r.Flags, "profiles-disagree") {
+	if i := slices.Index(r.Flags, analysis.FlagVerdictDiffers); i < slices.Index(r.Flags, "profiles-disagree") {
 		t.Errorf("flags %v: verdict-differs before sniid's", r.Flags)
 	}
 	if v := r.Profiles["ftd"].Verdict; v == nil || v.Action != "block" {
@@ -112,7 +110,7 @@ func TestRulesFieldCase(t *testing.T) {
 		t.Fatalf("allow cisco.com: exit %d: %s", code, errs)
 	}
 	r = decodeRecords(t, out)[0]
-	if r.Verdict.Action != "allow" || r.IntendedVerdict.Action != "allow" || slices.Contains(r.Flags, flagVerdictDiffers) || slices.Contains(r.Flags, flagProfilesVerdictDiffers) {
+	if r.Verdict.Action != "allow" || r.IntendedVerdict.Action != "allow" || slices.Contains(r.Flags, analysis.FlagVerdictDiffers) || slices.Contains(r.Flags, analysis.FlagProfilesVerdictDiffers) {
 		t.Errorf("allow cisco.com: verdict %+v, intended %+v, flags %v", r.Verdict, r.IntendedVerdict, r.Flags)
 	}
 }
@@ -256,7 +254,7 @@ func TestRulesFMCExport(t *testing.T) {
 		Default  bool
 		Monitors int
 	}
-	sum := func(v *Verdict) *outcome {
+	sum := func(v *analysis.Verdict) *outcome {
 		if v == nil {
 			return nil
 		}
@@ -343,19 +341,19 @@ func TestRulesLists(t *testing.T) {
 	}
 	// A DNS block stops the query, whatever TLS would log: no difference.
 	r := one("--rules", tools, "--dns-block", dns)
-	if r.Verdict.Action != "block" || r.Verdict.Rule.Layer != "dns" || r.IntendedVerdict.Rule.Layer != "dns" || slices.Contains(r.Flags, flagVerdictDiffers) {
+	if r.Verdict.Action != "block" || r.Verdict.Rule.Layer != "dns" || r.IntendedVerdict.Rule.Layer != "dns" || slices.Contains(r.Flags, analysis.FlagVerdictDiffers) {
 		t.Errorf("dns block: %+v %+v %v", r.Verdict, r.IntendedVerdict, r.Flags)
 	}
 	r = one("--si-block", si, "--default-action", "allow")
-	if r.Verdict.Action != "block" || *r.Verdict.Rule != (RuleRef{Layer: "si", Source: si + ":1", Text: "cisco.com"}) {
+	if r.Verdict.Action != "block" || *r.Verdict.Rule != (analysis.RuleRef{Layer: "si", Source: si + ":1", Text: "cisco.com"}) {
 		t.Errorf("si block: %+v", r.Verdict)
 	}
 	r = one("--si-block", si, "--si-allow", writeRules(t, "dnb.txt", "toos.cisco.com\n"), "--default-action", "allow")
-	if r.Verdict.Action != "allow" || r.IntendedVerdict.Action != "block" || !slices.Contains(r.Flags, flagVerdictDiffers) {
+	if r.Verdict.Action != "allow" || r.IntendedVerdict.Action != "block" || !slices.Contains(r.Flags, analysis.FlagVerdictDiffers) {
 		t.Errorf("si do-not-block: %+v %+v %v", r.Verdict, r.IntendedVerdict, r.Flags)
 	}
 	r = one("--rules", tools, "--default-action", "allow")
-	if r.Verdict.Action != "allow" || slices.Contains(r.Flags, flagVerdictDiffers) {
+	if r.Verdict.Action != "allow" || slices.Contains(r.Flags, analysis.FlagVerdictDiffers) {
 		t.Errorf("default allow: %+v %v", r.Verdict, r.Flags)
 	}
 	// An entry with a port is undocumented: the name meant may be allowed
@@ -365,7 +363,7 @@ func TestRulesLists(t *testing.T) {
 	port := writeRules(t, "port.rules", "allow tools.cisco.com:443\n")
 	r = one("--rules", port)
 	if r.Verdict.Action != "block" || len(r.Verdict.Actions) != 0 || !slices.Equal(r.IntendedVerdict.Actions, []string{"allow", "block"}) ||
-		!slices.Contains(r.Flags, flagRuleUnspecified) || slices.Contains(r.Flags, flagVerdictDiffers) {
+		!slices.Contains(r.Flags, analysis.FlagRuleUnspecified) || slices.Contains(r.Flags, analysis.FlagVerdictDiffers) {
 		t.Errorf("port: %+v %+v %v", r.Verdict, r.IntendedVerdict, r.Flags)
 	}
 	_, _, code := runCLI(t, nil, "analyze", "-q", "--rules", port, "--fail-on", "unspecified", fieldCase)
@@ -466,67 +464,6 @@ func TestRulesMixedFiles(t *testing.T) {
 	}
 }
 
-// TestIntendedDNSNames: when the client resolved several names that get
-// different actions, the intended verdict is the first name's with the
-// others, and the logged host differs only if it matches none of them.
-func TestIntendedDNSNames(t *testing.T) {
-	rules, _, err := urlrules.ParseRules("t.rules", strings.NewReader("allow a.example\nblock b.example\ninteractive-block c.example\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &urlrules.Policy{Rules: rules, Default: urlrules.Allow}
-	fr := &fileRun{}
-	iv := fr.intendedVerdict(p, "", []string{"a.example", "x.example", "b.example"})
-	if iv.Name != "a.example" || iv.From != "dns" || iv.Action != "allow" || len(iv.Others) != 1 || iv.Others[0].Name != "b.example" || iv.Others[0].Action != "block" {
-		t.Fatalf("intended %+v", iv)
-	}
-	if sni := fr.intendedVerdict(p, "c.example", []string{"a.example"}); sni.Name != "c.example" || sni.From != "sni" || sni.Others != nil {
-		t.Errorf("with an SNI: %+v", sni)
-	}
-	if fr.intendedVerdict(p, "", nil) != nil {
-		t.Error("no name: want no intended verdict")
-	}
-	o := &analyzeOptions{profile: "ftd"}
-	o.rules.policy = p
-	an, err := newAnalysis(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		logged  string
-		differs bool
-	}{
-		{"a.example", false},
-		{"b.example", false}, // the client may have meant b.example
-		{"c.example", true},
-	} {
-		r := &Record{SNI: "", DNSNames: []string{"a.example", "b.example"}}
-		an.judge(fr, r, assessFor(an, tc.logged, r.DNSNames))
-		if got := slices.Contains(r.Flags, flagVerdictDiffers); got != tc.differs {
-			t.Errorf("logged %s: verdict-differs %v, want %v (flags %v)", tc.logged, got, tc.differs, r.Flags)
-		}
-	}
-	// The verdicts are cached per file; a name with bytes that are not
-	// UTF-8 is evaluated as sent and shown escaped.
-	v1, v2 := fr.verdict(p, "a.example", nil), fr.verdict(p, "a.example", []string{"z"})
-	if v1 != v2 {
-		t.Error("the DNS names changed the cache key without DNS lists")
-	}
-	if v := fr.verdict(p, "b\xff.example", nil); v.Name != `b\xff.example` {
-		t.Errorf("name %q", v.Name)
-	}
-}
-
-// assessFor is an assessment in which every profile logs host.
-func assessFor(an *analysis, host string, dns []string) *sniid.Assessment {
-	a := &sniid.Assessment{Decision: sniid.Decision{Profile: an.chosen.Name, Host: host}}
-	a.Profiles = append(a.Profiles, a.Decision)
-	for _, p := range an.others {
-		a.Profiles = append(a.Profiles, sniid.Decision{Profile: p.Name, Host: host})
-	}
-	return a
-}
-
 // TestRulesJobs: with rules, parallel runs whose records spill to
 // temporary files print what one after another prints.
 func TestRulesJobs(t *testing.T) {
@@ -551,44 +488,6 @@ func TestRulesJobs(t *testing.T) {
 		out, errs, code := run("4")
 		if code != code1 || out != out1 || errs != err1 {
 			t.Errorf("%v: -j4 differs from -j1:\n%s", args, cmp.Diff(out1, out))
-		}
-	}
-}
-
-// TestRulesSpillWriters: records with every verdict field set print the
-// same with rules after a trip through the spill format.
-func TestRulesSpillWriters(t *testing.T) {
-	var recs []*Record
-	seq := 0
-	for mode := range 3 {
-		r := new(Record)
-		fill(reflect.ValueOf(r).Elem(), mode, &seq)
-		recs = append(recs, r)
-	}
-	if recs[2].Verdict == nil || len(recs[2].IntendedVerdict.Others) == 0 {
-		t.Fatal("fill left the verdicts empty")
-	}
-	got := roundTrip(t, recs)
-	for _, f := range formats {
-		o := &analyzeOptions{format: f, explain: true}
-		o.rules.policy = &urlrules.Policy{}
-		var want, have bytes.Buffer
-		ww, hw := newWriter(f, &want, o, true), newWriter(f, &have, o, true)
-		for i := range recs {
-			ww.Write(recs[i])
-			hw.Write(got[i])
-		}
-		ww.Close(&summary{rules: true})
-		hw.Close(&summary{rules: true})
-		if want.String() != have.String() {
-			t.Errorf("%s output differs after the round trip", f)
-		}
-		shown := `\xff` // the table and CSV escape the filled strings' bytes
-		if f == "json" {
-			shown = `"intended_verdict":{`
-		}
-		if !strings.Contains(want.String(), shown) {
-			t.Errorf("%s: the verdicts' names are not shown:\n%s", f, want.String())
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package analysis
 
 import (
 	"net/netip"
@@ -47,13 +47,6 @@ const probeWindow = 5 * time.Second
 
 // maxProbeHold bounds the records a file holds back for probes.
 const maxProbeHold = 4096
-
-// roleProbe is Record.Role of a TSID probe.
-const roleProbe = "tsid-probe"
-
-// certFromProbe is the cert_status of a client connection whose
-// certificate comes from its probe.
-const certFromProbe = "from-probe"
 
 // probeFacts is what matching a probe needs of a TLS connection's record.
 type probeFacts struct {
@@ -156,7 +149,7 @@ func (fr *fileRun) probeOf(p *probeFacts) (*held, []string) {
 // client connection, and passes on the records probeWindow older than r.
 func (fr *fileRun) holdForProbes(r *Record, f *probeFacts) {
 	if c, ev := fr.probeOf(f); c != nil {
-		r.Role = roleProbe
+		r.Role = RoleProbe
 		r.ProbeOf = &ConnRef{Time: c.r.Time, Client: c.r.Client, Server: c.r.Server}
 		parent := c.r
 		if c.f.job != nil && f.certSeen {
@@ -228,6 +221,6 @@ func (fr *fileRun) withProbeCert(j *job, chain []*tlsparse.Certificate) *Record 
 	jj := *j
 	jj.hs = &hs
 	r := fr.an.record(fr, &jj)
-	r.CertStatus = certFromProbe
+	r.CertStatus = CertFromProbe
 	return r
 }

@@ -1,17 +1,15 @@
-package main
+package analysis
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"net/netip"
+	"slices"
 	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -20,70 +18,12 @@ import (
 	"github.com/tsid-project/tsid/tlsparse"
 )
 
-// analysis runs captures through reassembly, the TLS observer and the
-// identity model, and hands each file's finished records on in order. It is
-// shared by the files analyzed at once: besides the settings it holds only
-// atomic counters, read by the progress display.
-type analysis struct {
-	opts   *analyzeOptions
-	chosen sniid.Profile   // decides host/host_source and the flags
-	others []sniid.Profile // compared against for profiles-disagree
-	all    bool            // --profile all: report every profile
-
-	bytesRead atomic.Int64 // capture bytes read so far (compressed, for gzip)
-	tlsFound  atomic.Int64 // TLS connections found so far
-}
-
-func newAnalysis(o *analyzeOptions) (*analysis, error) {
-	an := &analysis{opts: o}
-	var err error
-	switch {
-	case o.order != "":
-		an.chosen, err = sniid.ParseOrder(o.order)
-		if err != nil {
-			return nil, usageErrorf("analyze: --order: %v", trimPkg(err))
-		}
-		an.all = o.profile == "all"
-	case o.profile == "all":
-		an.all = true
-		an.chosen = sniid.Profiles()[0]
-	default:
-		an.chosen, err = sniid.Lookup(o.profile)
-		if err != nil {
-			return nil, usageErrorf("analyze: --profile %q is not a profile (want %s or all)", o.profile, strings.Join(profileNames(), ", "))
-		}
-	}
-	for _, p := range sniid.Profiles() {
-		if p.Name != an.chosen.Name {
-			an.others = append(an.others, p)
-		}
-	}
-	return an, nil
-}
-
-func profileNames() []string {
-	var n []string
-	for _, p := range sniid.Profiles() {
-		n = append(n, p.Name)
-	}
-	return n
-}
-
-// trimPkg drops a "pkg: " prefix from a library error for the CLI message.
-func trimPkg(err error) string {
-	s := err.Error()
-	if i := strings.Index(s, ": "); i > 0 && !strings.Contains(s[:i], " ") {
-		return s[i+2:]
-	}
-	return s
-}
-
 // file analyzes one capture and hands its records, in connection order, to
 // put; it returns the file's counters. It shares nothing with other files
 // but the atomic counters, so several can run at once. Records read before
 // an error are still handed on.
-func (an *analysis) file(name string, stdin io.Reader, put func(*Record)) (sum summary, err error) {
-	sum.files = 1
+func (an *Analyzer) file(ctx context.Context, name string, src io.Reader, put func(*Record)) (sum Summary, err error) {
+	sum.Files = 1
 	fr := &fileRun{an: an, name: name, ready: map[uint64]*Record{}, next: 1, sum: &sum, put: put}
 	defer func() {
 		// A bug must not cost the user the results of the other files, nor
@@ -104,24 +44,24 @@ func (an *analysis) file(name string, stdin io.Reader, put func(*Record)) (sum s
 		fr.drain()
 		fr.flushHeld()
 	}()
-	rd, closer, err := an.open(name, stdin)
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return sum, fmt.Errorf("%s: %v", name, pe.Err) // "FILE: reason", as for the other errors
-	}
+	rd, closer, err := an.Open(name, src)
 	if err != nil {
-		return sum, err
+		return sum, fileError(name, err)
 	}
 	defer closer.Close()
 	fr.asm = pcaps.NewAssembler(fr.newStream, pcaps.Config{})
 	fr.stage = newRecordStage(fr.build)
-	for !fr.broken {
+	for n := 0; !fr.broken; n++ {
+		if n&ctxCheckMask == 0 && ctx.Err() != nil {
+			err = &FileError{File: name, Err: ctx.Err()}
+			break
+		}
 		data, ci, link, rerr := rd.Next()
 		if rerr == io.EOF {
 			break
 		}
 		if rerr != nil {
-			err = rerr
+			err = fileError(name, rerr)
 			break
 		}
 		fr.asm.Packet(data, ci, link)
@@ -131,29 +71,28 @@ func (an *analysis) file(name string, stdin io.Reader, put func(*Record)) (sum s
 		err = internalError(name, p)
 	}
 	st := fr.asm.Stats()
-	sum.packets += st.Packets
-	sum.tcpConns += st.Conns
-	sum.evicted += st.Evicted
-	sum.tunnelled += st.Decap.Tunneled
-	sum.unknownTags += st.Decap.UnknownOther
+	sum.Packets += st.Packets
+	sum.TCPConns += st.Conns
+	sum.Evicted += st.Evicted
+	sum.Tunnelled += st.Decap.Tunneled
+	sum.UnknownTags += st.Decap.UnknownOther
 	for _, u := range st.Decap.Unknown {
-		sum.unknownTags += u.Packets
+		sum.UnknownTags += u.Packets
 	}
 	return sum, err
 }
 
-func internalError(name string, p any) error {
-	return fmt.Errorf("%s: internal error, results may be incomplete: %v (please report this with the capture)", name, p)
-}
+// ctxCheckMask: the context is checked once every ctxCheckMask+1 packets.
+const ctxCheckMask = 1<<12 - 1
 
 // fileRun is the state of one capture being analyzed.
 type fileRun struct {
-	an    *analysis
+	an    *Analyzer
 	name  string
 	asm   *pcaps.Assembler
 	ready map[uint64]*Record // finished, waiting for earlier connections
 	next  uint64             // the next connection ID to write
-	sum   *summary           // this file's counters
+	sum   *Summary           // this file's counters
 	put   func(*Record)      // takes the records to write, in order
 
 	stage  *recordStage // builds and emits the records
@@ -235,17 +174,11 @@ func (fr *fileRun) emit(r *Record) {
 
 // out counts r and hands it on, once probes are matched.
 func (fr *fileRun) out(r *Record) {
-	if r.Role == roleProbe {
-		fr.sum.probes++ // the firewall's connection, not the client's
-		if !fr.an.opts.onlyFlagged || len(r.Flags) > 0 || fr.an.opts.join {
-			fr.put(r)
-		}
-		return
-	}
-	fr.an.tlsFound.Add(1)
-	fr.sum.countRecord(r, fr.an.opts.rules.policy != nil)
-	if fr.an.opts.onlyFlagged && len(r.Flags) == 0 && !fr.an.opts.join {
-		return // with --join, joining may flag it: the output filters
+	if r.Role == RoleProbe {
+		fr.sum.Probes++ // the firewall's connection, not the client's
+	} else {
+		fr.an.tlsFound.Add(1)
+		fr.sum.countRecord(r, fr.an.opts.Policy != nil)
 	}
 	fr.put(r)
 }
@@ -308,16 +241,10 @@ func (c *connStream) Gap(dir pcaps.Dir, n int) {
 }
 
 func (c *connStream) Anomaly(dir pcaps.Dir, what string) {
-	if len(c.anomalies) < 16 && !contains(c.anomalies, what) {
+	if len(c.anomalies) < 16 && !slices.Contains(c.anomalies, what) {
 		c.anomalies = append(c.anomalies, what)
 	}
 }
-
-// anomalyServerNotCaptured: the capture holds nothing the server sent,
-// though the client spoke TLS to it (a one-way capture: asymmetric
-// routing, a SPAN of one direction). Whatever the server answered is
-// unknown, not missing.
-const anomalyServerNotCaptured = "server-not-captured"
 
 func (c *connStream) End(e pcaps.Ending) {
 	if c.done {
@@ -343,7 +270,7 @@ func (c *connStream) End(e pcaps.Ending) {
 	}
 	if hs.IsTLS && !decided && hs.ClientDir >= 0 && e.Packets[1-hs.ClientDir] == 0 {
 		unknownEnd()
-		c.anomalies = append(c.anomalies, anomalyServerNotCaptured)
+		c.anomalies = append(c.anomalies, AnomalyServerNotCaptured)
 	}
 	c.record(hs)
 }
@@ -402,8 +329,19 @@ func (fr *fileRun) build(j *job) {
 	fr.finished(j.id, r)
 }
 
+// Record is the record of one connection whose handshake was observed
+// elsewhere: what Analyze makes of a connection of a capture named file,
+// with info from the assembler, the observer's handshake and the DNS names
+// the client resolved to the server just before. hs and its parts are
+// not changed. A library that reassembles on its own gets tsid's records
+// from it; probes and joining, which need the other connections, are not
+// applied.
+func (an *Analyzer) Record(file string, info pcaps.ConnInfo, hs *tlsparse.Handshake, dns []string) *Record {
+	return an.record(&fileRun{an: an, name: file}, &job{id: info.ID, info: info, hs: hs, dns: dns})
+}
+
 // record turns a finished handshake into a Record.
-func (an *analysis) record(fr *fileRun, j *job) *Record {
+func (an *Analyzer) record(fr *fileRun, j *job) *Record {
 	info, hs, tcpAnomalies := &j.info, j.hs, j.anomalies
 	client, server := (&connStream{info: info}).endpoints(hs)
 	if hs.ClientDir < 0 && !info.SYN {
@@ -411,7 +349,7 @@ func (an *analysis) record(fr *fileRun, j *job) *Record {
 	}
 	r := &Record{
 		File:       fr.name,
-		Time:       jsonTime(info.First),
+		Time:       Time(info.First),
 		Client:     client.String(),
 		Server:     server.String(),
 		SNIStatus:  string(hs.SNIStatus),
@@ -449,7 +387,7 @@ func (an *analysis) record(fr *fileRun, j *job) *Record {
 			r.Offered = append(r.Offered, v.String())
 		}
 		r.Anomalies = append(r.Anomalies, ch.Anomalies...)
-		if an.opts.join {
+		if an.opts.Join {
 			r.ClientRandom = hex.EncodeToString(ch.Random)
 		}
 	}
@@ -471,7 +409,7 @@ func (an *analysis) record(fr *fileRun, j *job) *Record {
 		for i, c := range hs.Chain {
 			v := fr.view(c)
 			r.Chain = append(r.Chain, v.line)
-			if v.lineBad && !contains(certBad, "chain") {
+			if v.lineBad && !slices.Contains(certBad, "chain") {
 				certBad = append(certBad[:len(certBad):len(certBad)], "chain")
 			}
 			// What the DER reader noticed (san-too-many: the SAN list was
@@ -511,24 +449,24 @@ func (an *analysis) record(fr *fileRun, j *job) *Record {
 	r.SNIUnicode = idnForm(r, "sni", r.SNI)
 	r.HostUnicode = idnForm(r, "host", d.Host)
 	if oddName(rawSNI, r.SNIUnicode) || oddName(d.Host, r.HostUnicode) {
-		r.Flags = append(r.Flags, flagOddName)
+		r.Flags = append(r.Flags, FlagOddName)
 	}
 	for _, a := range tcpAnomalies {
-		if a == "overlap-conflict" {
+		if a == FlagOverlapConflict {
 			r.Flags = append(r.Flags, a)
 		}
 	}
-	if an.all {
+	if an.opts.AllProfiles {
 		r.Profiles = map[string]HostPick{}
 		for _, pd := range as.Profiles {
 			r.Profiles[pd.Profile] = HostPick{Host: pd.Host, HostSource: string(pd.Source), Unknown: pd.Unknown}
 		}
 	}
-	if an.opts.rules.policy != nil {
+	if an.opts.Policy != nil {
 		an.judge(fr, r, &as)
 	}
-	if an.opts.explain {
-		r.Explain = explain(hs, r, &as, an.all)
+	if an.opts.Explain {
+		r.Explain = explain(hs, r, &as, an.opts.AllProfiles)
 	}
 	escapeRecord(r, certBad)
 	return r
@@ -547,10 +485,6 @@ func outer(info *pcaps.ConnInfo, client netip.AddrPort) *Outer {
 	}
 	return &Outer{Client: o[0].String(), Server: o[1].String()}
 }
-
-// flagOddName is tsid's own flag, after sniid's: the SNI or the logged
-// host holds a byte that is not printable ASCII (see oddName).
-const flagOddName = "odd-name"
 
 // firstHostName is the first host_name entry of the server_name
 // extension as sent: ClientHello.SNI is cut at a NUL, as the engines read

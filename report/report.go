@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -14,17 +15,32 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"github.com/tsid-project/tsid/analysis"
 	"github.com/tsid-project/tsid/sniid"
 )
 
-// recordWriter writes records as they are finished; Close ends the output.
-type recordWriter interface {
-	Write(r *Record) error
-	Close(s *summary) error
+// Writer writes records as they are finished; Close ends the output with
+// the run's summary.
+type Writer interface {
+	Write(r *analysis.Record) error
+	Close(s *analysis.Summary) error
 }
 
-// newWriter makes the writer for format; all says every profile is reported.
-func newWriter(format string, w io.Writer, o *analyzeOptions, all bool) recordWriter {
+// Formats are the output formats New knows.
+var Formats = []string{"table", "json", "csv"}
+
+// Options say what the records hold, so that the columns fit them.
+type Options struct {
+	Explain     bool // the table lists candidates and steps (Record.Explain)
+	Quiet       bool // the table ends without the summary
+	AllProfiles bool // Record.Profiles is filled: per-profile columns
+	Rules       bool // records carry verdicts: Action and Rule columns
+	Join        bool // records may carry captures: CSV client_random and captures
+}
+
+// New makes the writer of format ("table", "json" or "csv"; anything
+// else is a table) writing to w.
+func New(format string, w io.Writer, o Options) Writer {
 	switch format {
 	case "json":
 		j := &jsonWriter{w: w}
@@ -32,111 +48,41 @@ func newWriter(format string, w io.Writer, o *analyzeOptions, all bool) recordWr
 		j.enc.SetEscapeHTML(false)
 		return j
 	case "csv":
-		return &csvWriter{w: csv.NewWriter(w), all: all, rules: o.rules.policy != nil, join: o.join}
+		return &csvWriter{w: csv.NewWriter(w), all: o.AllProfiles, rules: o.Rules, join: o.Join}
 	default:
-		return &tableWriter{w: w, explain: o.explain, quiet: o.quiet, all: all, rules: o.rules.policy != nil}
+		return &tableWriter{w: w, explain: o.Explain, quiet: o.Quiet, all: o.AllProfiles, rules: o.Rules}
 	}
 }
 
-// summary counts what a run saw.
-type summary struct {
-	files                      int
-	packets, tcpConns, evicted uint64
-	tls, noSNI, flagged        int
-	sniUnknown                 int // ClientHello not read whole: not counted in noSNI
-
-	probes int // TSID probes, not in tls
-
-	// Packets that came out of an IP tunnel, and packets with a tag of
-	// unknown EtherType that was skipped (shown when not zero).
-	tunnelled, unknownTags uint64
-
-	// With --join: connections seen at several capture points, and their
-	// points. tls and the other counts count each such connection once.
-	join           bool
-	joined, points int
-
-	// With URL rules: the connections with each of tsid's rule flags.
-	rules                                           bool
-	verdictDiffers, profilesVerdictDiffers, ruleUns int
-}
-
-func (s *summary) line() string {
+// SummaryLine is the run's summary as one line, as the table ends with
+// and stderr shows for JSON and CSV.
+func SummaryLine(s *analysis.Summary) string {
 	l := fmt.Sprintf("files %d, packets %d, TCP connections %d, TLS connections %d, without SNI %d",
-		s.files, s.packets, s.tcpConns, s.tls, s.noSNI)
-	if s.sniUnknown > 0 {
-		l += fmt.Sprintf(", SNI unknown %d", s.sniUnknown)
+		s.Files, s.Packets, s.TCPConns, s.TLS, s.NoSNI)
+	if s.SNIUnknown > 0 {
+		l += fmt.Sprintf(", SNI unknown %d", s.SNIUnknown)
 	}
-	l += fmt.Sprintf(", flagged %d, evicted %d", s.flagged, s.evicted)
-	if s.probes > 0 {
-		l += fmt.Sprintf(", probes %d", s.probes)
+	l += fmt.Sprintf(", flagged %d, evicted %d", s.Flagged, s.Evicted)
+	if s.Probes > 0 {
+		l += fmt.Sprintf(", probes %d", s.Probes)
 	}
-	if s.tunnelled > 0 {
-		l += fmt.Sprintf(", tunnelled packets %d", s.tunnelled)
+	if s.Tunnelled > 0 {
+		l += fmt.Sprintf(", tunnelled packets %d", s.Tunnelled)
 	}
-	if s.unknownTags > 0 {
-		l += fmt.Sprintf(", packets with unknown tags skipped %d", s.unknownTags)
+	if s.UnknownTags > 0 {
+		l += fmt.Sprintf(", packets with unknown tags skipped %d", s.UnknownTags)
 	}
-	if s.join {
-		l += fmt.Sprintf(", joined %d", s.joined)
-		if s.joined > 0 {
-			l += fmt.Sprintf(" (at %d capture points)", s.points)
+	if s.Join {
+		l += fmt.Sprintf(", joined %d", s.Joined)
+		if s.Joined > 0 {
+			l += fmt.Sprintf(" (at %d capture points)", s.Points)
 		}
 	}
-	if s.rules {
-		l += fmt.Sprintf(", %s %d, %s %d, %s %d", flagVerdictDiffers, s.verdictDiffers,
-			flagProfilesVerdictDiffers, s.profilesVerdictDiffers, flagRuleUnspecified, s.ruleUns)
+	if s.Rules {
+		l += fmt.Sprintf(", %s %d, %s %d, %s %d", analysis.FlagVerdictDiffers, s.VerdictDiffers,
+			analysis.FlagProfilesVerdictDiffers, s.ProfilesVerdictDiffers, analysis.FlagRuleUnspecified, s.RuleUnspecified)
 	}
 	return l
-}
-
-// countRecord counts one client connection's record; rules: count the
-// rule flags too.
-func (s *summary) countRecord(r *Record, rules bool) {
-	s.tls++
-	switch r.SNIStatus {
-	case sniAbsent:
-		s.noSNI++
-	case sniUnknown:
-		s.sniUnknown++
-	}
-	if len(r.Flags) > 0 {
-		s.flagged++
-	}
-	if rules {
-		s.countFlags(r)
-	}
-}
-
-// count returns the connections counted with one of the rule flags.
-func (s *summary) count(flag string) int {
-	switch flag {
-	case flagVerdictDiffers:
-		return s.verdictDiffers
-	case flagProfilesVerdictDiffers:
-		return s.profilesVerdictDiffers
-	case flagRuleUnspecified:
-		return s.ruleUns
-	}
-	return 0
-}
-
-// countFlags counts r's rule flags.
-func (s *summary) countFlags(r *Record) {
-	for _, f := range r.Flags {
-		switch f {
-		case flagVerdictDiffers:
-			s.verdictDiffers++
-		case flagProfilesVerdictDiffers:
-			s.profilesVerdictDiffers++
-		case flagRuleUnspecified:
-			s.ruleUns++
-		}
-	}
-}
-
-func (s *summary) print(w io.Writer) {
-	fmt.Fprintf(w, "tsid: %s\n", s.line())
 }
 
 // jsonWriter writes JSON Lines.
@@ -146,7 +92,7 @@ type jsonWriter struct {
 	enc *json.Encoder
 }
 
-func (j *jsonWriter) Write(r *Record) error {
+func (j *jsonWriter) Write(r *analysis.Record) error {
 	j.buf.Reset()
 	if err := j.enc.Encode(r); err != nil {
 		return err
@@ -155,7 +101,7 @@ func (j *jsonWriter) Write(r *Record) error {
 	return err
 }
 
-func (j *jsonWriter) Close(*summary) error { return nil }
+func (j *jsonWriter) Close(*analysis.Summary) error { return nil }
 
 // escapeInvisible rewrites, in JSON text, the runes encoding/json leaves
 // raw that a terminal acts on or hides: DEL, C1 controls such as U+009B
@@ -229,7 +175,7 @@ func (c *csvWriter) columns() []string {
 }
 
 // verdictCells are a verdict's action, rule source and rule text.
-func verdictCells(v *Verdict) []string {
+func verdictCells(v *analysis.Verdict) []string {
 	switch {
 	case v == nil:
 		return []string{"", "", ""}
@@ -239,7 +185,7 @@ func verdictCells(v *Verdict) []string {
 	return []string{actionText(v), v.Rule.Source, v.Rule.Text}
 }
 
-func (c *csvWriter) Write(r *Record) error {
+func (c *csvWriter) Write(r *analysis.Record) error {
 	if !c.header {
 		c.header = true
 		if err := c.w.Write(c.columns()); err != nil {
@@ -297,14 +243,14 @@ func (c *csvWriter) Write(r *Record) error {
 // with = + - or @, which spreadsheets evaluate as a formula (CSV
 // injection: a certificate's CN "=HYPERLINK(…)" would otherwise run).
 func csvCell(s string) string {
-	s = printable(s)
+	s = Printable(s)
 	if s != "" && strings.IndexByte("=+-@", s[0]) >= 0 {
 		return "'" + s
 	}
 	return s
 }
 
-func (c *csvWriter) Close(*summary) error {
+func (c *csvWriter) Close(*analysis.Summary) error {
 	if !c.header {
 		c.header = true
 		h := csvColumns // as before URL rules: no profile columns
@@ -319,13 +265,8 @@ func (c *csvWriter) Close(*summary) error {
 	return c.w.Error()
 }
 
-// timeText is a jsonTime without its quotes.
-func timeText(t jsonTime) string {
-	if time.Time(t).IsZero() {
-		return ""
-	}
-	return formatTime(time.Time(t))
-}
+// timeText is an analysis.Time without its quotes.
+func timeText(t analysis.Time) string { return t.String() }
 
 // tableWriter prints rows in the spirit of FMC connection events. Column
 // widths come from the first rows; later rows are cut to fit.
@@ -335,7 +276,7 @@ type tableWriter struct {
 	quiet   bool
 	all     bool
 	rules   bool // URL rules given: the Action and Rule columns
-	pending []*Record
+	pending []*analysis.Record
 	widths  []int
 	fixed   bool
 }
@@ -372,7 +313,7 @@ func (t *tableWriter) caps() []int {
 	return columnCap
 }
 
-func (t *tableWriter) Write(r *Record) error {
+func (t *tableWriter) Write(r *analysis.Record) error {
 	if t.fixed {
 		return t.row(r)
 	}
@@ -383,13 +324,13 @@ func (t *tableWriter) Write(r *Record) error {
 	return nil
 }
 
-func (t *tableWriter) cells(r *Record) []string {
+func (t *tableWriter) cells(r *analysis.Record) []string {
 	sni := r.SNI
 	switch {
 	case sni != "":
-	case r.SNIStatus == sniUnknown:
+	case r.SNIStatus == analysis.SNIUnknown:
 		sni = "?" // the ClientHello was not read whole: it may have had one
-	case contains(r.Anomalies, "sni-empty"):
+	case slices.Contains(r.Anomalies, "sni-empty"):
 		sni = `""` // sent, but empty: not the same as no SNI
 	default:
 		sni = "-"
@@ -413,10 +354,10 @@ func (t *tableWriter) cells(r *Record) []string {
 	c := []string{
 		time.Time(r.Time).UTC().Format("2006-01-02 15:04:05"),
 		r.Client, r.Server,
-		ver, printable(sni), printable(url), src,
+		ver, Printable(sni), Printable(url), src,
 	}
 	if t.rules {
-		c = append(c, printable(actionText(r.Verdict)), printable(ruleText(r.Verdict)))
+		c = append(c, Printable(actionText(r.Verdict)), Printable(ruleText(r.Verdict)))
 	}
 	return c
 }
@@ -468,7 +409,7 @@ func wrapList(lead string, items []string) string {
 	w.WriteString(lead)
 	col := len(lead)
 	for i, f := range items {
-		f = cut(printable(f), explainWidth)
+		f = cut(Printable(f), explainWidth)
 		if i > 0 {
 			if col+2+width(f) > tableWidth {
 				w.WriteString(",\n" + strings.Repeat(" ", len(lead)))
@@ -484,7 +425,7 @@ func wrapList(lead string, items []string) string {
 	return w.String()
 }
 
-func (t *tableWriter) row(r *Record) error {
+func (t *tableWriter) row(r *analysis.Record) error {
 	var b strings.Builder
 	b.WriteString(t.join(t.cells(r), r.Flags))
 	b.WriteByte('\n')
@@ -521,7 +462,7 @@ func (t *tableWriter) row(r *Record) error {
 		b.WriteByte('\n')
 	}
 	if r.HostUnknown != "" {
-		fmt.Fprintf(&b, "    host unknown: %s\n", printable(r.HostUnknown))
+		fmt.Fprintf(&b, "    host unknown: %s\n", Printable(r.HostUnknown))
 	}
 	if pr := r.ProbeOf; pr != nil {
 		fmt.Fprintf(&b, "    tsid-probe of %s -> %s at %s (the firewall's own connection; not counted)\n",
@@ -533,7 +474,7 @@ func (t *tableWriter) row(r *Record) error {
 		b.WriteByte('\n')
 	}
 	for _, cp := range r.Captures {
-		fmt.Fprintf(&b, "    capture: %s\n", printable(captureText(cp)))
+		fmt.Fprintf(&b, "    capture: %s\n", Printable(captureText(cp)))
 	}
 	if t.rules {
 		writeIntended(&b, r)
@@ -550,7 +491,7 @@ func (t *tableWriter) row(r *Record) error {
 
 // captureText is one capture point of a joined connection on one line:
 // file, addresses (and tunnel), SNI, certificate, how it was joined.
-func captureText(c CapturePoint) string {
+func captureText(c analysis.CapturePoint) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s -> %s", c.File, c.Client, c.Server)
 	if c.Outer != nil {
@@ -559,7 +500,7 @@ func captureText(c CapturePoint) string {
 	sni := c.SNI
 	switch {
 	case sni != "":
-	case c.SNIStatus == sniUnknown:
+	case c.SNIStatus == analysis.SNIUnknown:
 		sni = "?"
 	default:
 		sni = "-"
@@ -578,7 +519,7 @@ func captureText(c CapturePoint) string {
 
 // unicodeLine lists the Unicode forms of IDNA names for the table: the
 // URL column keeps the A-labels as sent.
-func unicodeLine(r *Record) []string {
+func unicodeLine(r *analysis.Record) []string {
 	switch {
 	case r.SNIUnicode == "" && r.HostUnicode == "":
 		return nil
@@ -604,7 +545,7 @@ const (
 	explainWidth = 300
 )
 
-func writeExplain(b *strings.Builder, r *Record) {
+func writeExplain(b *strings.Builder, r *analysis.Record) {
 	e := r.Explain
 	b.WriteString("    candidates:\n")
 	run := 0
@@ -620,24 +561,24 @@ func writeExplain(b *strings.Builder, r *Record) {
 				for n < len(e.Candidates)-i && e.Candidates[i+n].Field == c.Field {
 					n++
 				}
-				fmt.Fprintf(b, "      %-22s … (+%d more; -f json lists them all)\n", printable(c.Field), n)
+				fmt.Fprintf(b, "      %-22s … (+%d more; -f json lists them all)\n", Printable(c.Field), n)
 			}
 			continue
 		}
 		v := c.Value
 		switch {
 		case v != "":
-		case c.Field == "sni" && r.SNIStatus == sniUnknown:
+		case c.Field == "sni" && r.SNIStatus == analysis.SNIUnknown:
 			v = "(unknown: the ClientHello is not in the capture whole)"
 		default:
 			v = "(absent)"
 		}
-		fmt.Fprintf(b, "      %-22s %s\n", printable(c.Field), cut(printable(v), explainWidth))
+		fmt.Fprintf(b, "      %-22s %s\n", Printable(c.Field), cut(Printable(v), explainWidth))
 	}
 	if len(r.Chain) > 0 {
 		b.WriteString("    chain:\n")
 		for i, c := range r.Chain {
-			fmt.Fprintf(b, "      [%d] %s\n", i, cut(printable(c), explainWidth))
+			fmt.Fprintf(b, "      [%d] %s\n", i, cut(Printable(c), explainWidth))
 		}
 	}
 	steps := func(name string, tr []sniid.TraceStep) {
@@ -654,7 +595,7 @@ func writeExplain(b *strings.Builder, r *Record) {
 			if v == "" {
 				v = "-"
 			}
-			fmt.Fprintf(b, "      %d. %-5s %s  %-30s %s\n", i+1, s.Field, verdict, cut(printable(v), explainWidth), printable(s.Why))
+			fmt.Fprintf(b, "      %d. %-5s %s  %-30s %s\n", i+1, s.Field, verdict, cut(Printable(v), explainWidth), Printable(s.Why))
 		}
 	}
 	steps(r.Profile, e.Steps)
@@ -665,7 +606,7 @@ func writeExplain(b *strings.Builder, r *Record) {
 	}
 }
 
-func (t *tableWriter) Close(s *summary) error {
+func (t *tableWriter) Close(s *analysis.Summary) error {
 	if !t.fixed {
 		if len(t.pending) == 0 {
 			if !t.quiet {
@@ -680,13 +621,13 @@ func (t *tableWriter) Close(s *summary) error {
 	if t.quiet {
 		return nil
 	}
-	_, err := fmt.Fprintf(t.w, "\n%s\n", s.line())
+	_, err := fmt.Fprintf(t.w, "\n%s\n", SummaryLine(s))
 	return err
 }
 
-// printable escapes control characters, invalid UTF-8 and other
+// Printable escapes control characters, invalid UTF-8 and other
 // non-printable runes so a hostile name cannot drive the terminal.
-func printable(s string) string {
+func Printable(s string) string {
 	clean := true
 	for _, r := range s {
 		if r == utf8.RuneError || !unicode.IsPrint(r) {

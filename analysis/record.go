@@ -1,4 +1,4 @@
-package main
+package analysis
 
 import (
 	"strconv"
@@ -17,7 +17,7 @@ import (
 // contract documented in the README: keys are only ever added.
 type Record struct {
 	File       string              `json:"file"`
-	Time       jsonTime            `json:"time"`
+	Time       Time                `json:"time"`
 	Client     string              `json:"client"`
 	Server     string              `json:"server"`
 	Outer      *Outer              `json:"outer,omitempty"` // the tunnel's outermost addresses, when tunnelled
@@ -63,13 +63,6 @@ type Record struct {
 	Captures     []CapturePoint `json:"captures,omitempty"`
 }
 
-// The record's sni_status values (tlsparse.SNIStatus).
-const (
-	sniPresent = string(tlsparse.SNIPresent)
-	sniAbsent  = string(tlsparse.SNIAbsent)
-	sniUnknown = string(tlsparse.SNIUnknown)
-)
-
 // Outer is the outermost IP pair of a tunnelled connection (GRE, ERSPAN,
 // VXLAN, …), oriented like the record: the client's side first.
 type Outer struct {
@@ -108,7 +101,7 @@ type NameVerdict struct {
 type RuleRef struct {
 	Layer  string `json:"layer"`          // access, si or dns
 	Source string `json:"source"`         // file:line
-	Text   string `json:"text"`           // the line; for an FMC rule a summary
+	Text   string `json:"text"`           // the line; for an FMC rule a Summary
 	Name   string `json:"name,omitempty"` // the FMC rule's name
 }
 
@@ -122,8 +115,8 @@ type CertRecord struct {
 	SANIP      []string   `json:"san_ip"`
 	SANs       []SANEntry `json:"sans"`
 	Issuer     string     `json:"issuer"`
-	NotBefore  jsonTime   `json:"not_before"`
-	NotAfter   jsonTime   `json:"not_after"`
+	NotBefore  Time       `json:"not_before"`
+	NotAfter   Time       `json:"not_after"`
 	SHA256     string     `json:"sha256"`
 	SelfSigned bool       `json:"self_signed"`
 	X509Error  string     `json:"x509_error,omitempty"`
@@ -156,15 +149,23 @@ type Candidate struct {
 	Value string `json:"value"`
 }
 
-// jsonTime marshals as RFC 3339 in UTC with fractional seconds.
-type jsonTime time.Time
+// Time marshals as RFC 3339 in UTC with fractional seconds.
+type Time time.Time
 
-func (t jsonTime) MarshalJSON() ([]byte, error) {
+func (t Time) MarshalJSON() ([]byte, error) {
 	tt := time.Time(t)
 	if tt.IsZero() {
 		return []byte(`""`), nil
 	}
 	return []byte(`"` + formatTime(tt) + `"`), nil
+}
+
+// String is the time as JSON has it, without the quotes; "" for zero.
+func (t Time) String() string {
+	if time.Time(t).IsZero() {
+		return ""
+	}
+	return formatTime(time.Time(t))
 }
 
 // formatTime prints microseconds, or nanoseconds when the capture has them.
@@ -189,8 +190,8 @@ func certRecord(c *tlsparse.Certificate) (r *CertRecord, bad []string) {
 		SANIP:      []string{},
 		SANs:       make([]SANEntry, 0, len(c.SANs)),
 		Issuer:     c.Issuer,
-		NotBefore:  jsonTime(c.NotBefore),
-		NotAfter:   jsonTime(c.NotAfter),
+		NotBefore:  Time(c.NotBefore),
+		NotAfter:   Time(c.NotAfter),
 		SHA256:     c.SHA256,
 		SelfSigned: c.SelfSigned,
 		X509Error:  c.X509Error,
@@ -214,7 +215,7 @@ func certRecord(c *tlsparse.Certificate) (r *CertRecord, bad []string) {
 	return r, u.bad
 }
 
-// chainLine is the one-line summary of a chain certificate, escaped with
+// chainLine is the one-line Summary of a chain certificate, escaped with
 // escapeNonUTF8; bad says whether it needed it.
 func chainLine(c *tlsparse.Certificate) (line string, bad bool) {
 	var b strings.Builder
@@ -369,15 +370,15 @@ func unicodeName(name string) (uni string, ok bool) {
 
 // ConnRef names another connection of the same capture.
 type ConnRef struct {
-	Time   jsonTime `json:"time"`
-	Client string   `json:"client"`
-	Server string   `json:"server"`
+	Time   Time   `json:"time"`
+	Client string `json:"client"`
+	Server string `json:"server"`
 }
 
 // ProbeRef is the firewall's TSID probe of a client connection: when it
 // started, what it negotiated, and the signs it was recognised by.
 type ProbeRef struct {
-	Time       jsonTime `json:"time"`
+	Time       Time     `json:"time"`
 	Client     string   `json:"client"`
 	Server     string   `json:"server"`
 	TLSVersion string   `json:"tls_version"`

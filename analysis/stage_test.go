@@ -1,6 +1,8 @@
-package main
+package analysis
 
-import "testing"
+import (
+	"testing"
+)
 
 func TestRecordStageOrder(t *testing.T) {
 	var got []uint64
@@ -52,8 +54,8 @@ func TestRecordStagePanic(t *testing.T) {
 // later records are held back for it; its record comes when it is decided.
 func TestFinishedLate(t *testing.T) {
 	var got []string
-	var sum summary
-	fr := &fileRun{an: &analysis{opts: &analyzeOptions{}}, ready: map[uint64]*Record{}, next: 1, sum: &sum,
+	var sum Summary
+	fr := &fileRun{an: New(Options{}), ready: map[uint64]*Record{}, next: 1, sum: &sum,
 		put: func(r *Record) { got = append(got, r.SNI) }}
 	rec := func(name string) *Record { return &Record{SNI: name} }
 	fr.finished(2, rec("second"))

@@ -1,4 +1,4 @@
-package main
+package analysis
 
 import (
 	"net/netip"
@@ -16,16 +16,6 @@ import (
 // decryption device sends its own ClientHello outside), which the anomaly
 // joined-by-timing says.
 
-// Flags of joined records.
-const (
-	flagCertDiffers = "cert-differs-across-captures" // another leaf certificate at another capture point
-	flagSNIDiffers  = "sni-differs-across-captures"  // another SNI at another capture point
-)
-
-// anomalyJoinedByTiming: some capture points were joined by SNI, server
-// port and time, not by the ClientHello random.
-const anomalyJoinedByTiming = "joined-by-timing"
-
 // joinWindow is how far apart in time two capture points of one
 // connection may start when they are joined by timing: both captures run
 // on one device clock, so the distance is the firewall's latency plus the
@@ -35,21 +25,21 @@ const joinWindow = 2 * time.Second
 // maxJoin bounds the records held for joining (roughly 1 KiB each, the
 // certificates shared). Past it the records held are joined and written,
 // and the later ones are written as they come, unjoined, with a warning.
-var maxJoin = 1_000_000
+const maxJoin = 1_000_000
 
 // CapturePoint is one capture's view of a joined connection.
 type CapturePoint struct {
-	File       string   `json:"file"`
-	Time       jsonTime `json:"time"`
-	Client     string   `json:"client"`
-	Server     string   `json:"server"`
-	Outer      *Outer   `json:"outer,omitempty"`
-	SNI        string   `json:"sni"`
-	SNIStatus  string   `json:"sni_status"`
-	TLSVersion string   `json:"tls_version"`
-	CertStatus string   `json:"cert_status"`
-	CertSHA256 string   `json:"cert_sha256"` // the leaf's; "" when not seen
-	JoinedBy   string   `json:"joined_by"`   // "" for the record's own capture point, else "random" or "timing"
+	File       string `json:"file"`
+	Time       Time   `json:"time"`
+	Client     string `json:"client"`
+	Server     string `json:"server"`
+	Outer      *Outer `json:"outer,omitempty"`
+	SNI        string `json:"sni"`
+	SNIStatus  string `json:"sni_status"`
+	TLSVersion string `json:"tls_version"`
+	CertStatus string `json:"cert_status"`
+	CertSHA256 string `json:"cert_sha256"` // the leaf's; "" when not seen
+	JoinedBy   string `json:"joined_by"`   // "" for the record's own capture point, else "random" or "timing"
 }
 
 // joiner holds a run's records (with the file each came from) until all
@@ -58,20 +48,21 @@ type joiner struct {
 	recs     []*Record
 	file     []int // index of the file each record came from
 	cur      int   // the file being written
-	rules    bool  // URL rules given: the summary counts the rule flags
+	rules    bool  // URL rules given: the Summary counts the rule flags
+	max      int   // records held at most (Options.MaxJoin)
 	overflow bool  // maxJoin was passed: records go straight out
 	joined   int   // connections seen at several capture points
 	points   int   // the capture points of those
 	flagged  int   // records that joining gave their first flag
 	// merged counts the records merged into another, as the files counted
-	// them: the summary takes them off, so that a connection seen at two
+	// them: the Summary takes them off, so that a connection seen at two
 	// capture points is one TLS connection, as it is one row.
-	merged summary
+	merged Summary
 }
 
 // add holds r; false when the joiner is full and r must be written now.
 func (j *joiner) add(r *Record) bool {
-	if j.overflow || len(j.recs) >= maxJoin {
+	if j.overflow || len(j.recs) >= j.max {
 		return false
 	}
 	j.recs = append(j.recs, r)
@@ -203,21 +194,21 @@ func (j *joiner) mergeInto(primary *Record, others []int, how map[int]string) *R
 		if c.CertSHA256 != "" {
 			certs[c.CertSHA256] = true
 		}
-		if c.SNIStatus != sniUnknown { // an SNI not seen differs from none
+		if c.SNIStatus != SNIUnknown { // an SNI not seen differs from none
 			snis[c.SNI] = true
 		}
 	}
 	if len(certs) > 1 {
-		r.Flags = append(r.Flags, flagCertDiffers)
+		r.Flags = append(r.Flags, FlagCertDiffers)
 	}
 	if len(snis) > 1 {
-		r.Flags = append(r.Flags, flagSNIDiffers)
+		r.Flags = append(r.Flags, FlagSNIDiffers)
 	}
 	if len(primary.Flags) == 0 && len(r.Flags) > 0 {
 		j.flagged++
 	}
 	if timing {
-		r.Anomalies = append(r.Anomalies[:len(r.Anomalies):len(r.Anomalies)], anomalyJoinedByTiming)
+		r.Anomalies = append(r.Anomalies[:len(r.Anomalies):len(r.Anomalies)], AnomalyJoinedByTiming)
 	}
 	return &r
 }

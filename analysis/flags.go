@@ -1,0 +1,51 @@
+package analysis
+
+import "github.com/tsid-project/tsid/tlsparse"
+
+// The flags a Record carries beyond sniid's (sniid.FlagOrder), each added
+// where the fact it needs is known: the record (odd-name,
+// overlap-conflict), the URL policy's verdicts (flags.go's rule flags,
+// decided in judge), and joining across files (join.go), which only the
+// last file can decide.
+const (
+	// FlagOddName: the SNI or the logged host holds a byte that is not
+	// printable ASCII (see oddName).
+	FlagOddName = "odd-name"
+	// FlagOverlapConflict: overlapping TCP segments carried different bytes.
+	FlagOverlapConflict = "overlap-conflict"
+
+	// With URL rules, after those.
+	FlagVerdictDiffers         = "verdict-differs"          // the logged host gets another action than the name meant
+	FlagProfilesVerdictDiffers = "profiles-verdict-differs" // the action depends on the firewall behaviour
+	FlagRuleUnspecified        = "rule-unspecified"         // the action depends on what the vendor does not document
+
+	// With Options.Join.
+	FlagCertDiffers = "cert-differs-across-captures" // another leaf certificate at another capture point
+	FlagSNIDiffers  = "sni-differs-across-captures"  // another SNI at another capture point
+)
+
+// Anomalies the analysis adds (the parsers' own come with them).
+const (
+	// AnomalyServerNotCaptured: the capture holds nothing the server sent,
+	// though the client spoke TLS to it (a one-way capture: asymmetric
+	// routing, a SPAN of one direction). Whatever the server answered is
+	// unknown, not missing.
+	AnomalyServerNotCaptured = "server-not-captured"
+	// AnomalyJoinedByTiming: some capture points were joined by SNI, server
+	// port and time, not by the ClientHello random.
+	AnomalyJoinedByTiming = "joined-by-timing"
+)
+
+// Record.SNIStatus values (tlsparse.SNIStatus).
+const (
+	SNIPresent = string(tlsparse.SNIPresent)
+	SNIAbsent  = string(tlsparse.SNIAbsent)
+	SNIUnknown = string(tlsparse.SNIUnknown)
+)
+
+// RoleProbe is Record.Role of a TSID probe: the firewall's own connection.
+const RoleProbe = "tsid-probe"
+
+// CertFromProbe is the cert_status of a client connection whose
+// certificate comes from its TSID probe.
+const CertFromProbe = "from-probe"
