@@ -1,0 +1,145 @@
+package analysis
+
+import (
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/tsid-project/tsid/pcaps"
+	"github.com/tsid-project/tsid/tlsparse"
+)
+
+// The packet side of one connection: its bytes go to a TLS observer, and
+// the finished handshake, with what only the packet side knows, to the
+// record stage.
+
+// connStream feeds one TCP connection to a TLS observer. The observer
+// comes with the connection's first bytes and goes back to the file's
+// spares once the handshake is read: a flood of SYNs costs no observers.
+type connStream struct {
+	fr        *fileRun
+	info      *pcaps.ConnInfo
+	obs       *tlsparse.Observer
+	anomalies []string
+	done      bool
+}
+
+// maxSpareObservers bounds the observers kept for reuse per file.
+const maxSpareObservers = 256
+
+func (c *connStream) observer() *tlsparse.Observer {
+	if c.obs == nil {
+		fr := c.fr
+		if n := len(fr.spareObs); n > 0 {
+			c.obs, fr.spareObs = fr.spareObs[n-1], fr.spareObs[:n-1]
+		} else {
+			c.obs = tlsparse.NewObserver()
+		}
+	}
+	return c.obs
+}
+
+// handshake returns what the observer found and gives the observer back.
+func (c *connStream) handshake() (hs *tlsparse.Handshake, decided bool) {
+	if c.obs == nil {
+		return &tlsparse.Handshake{ClientDir: -1}, false // no bytes: not TLS
+	}
+	hs, decided = c.obs.Handshake(), c.obs.Decided()
+	if len(c.fr.spareObs) < maxSpareObservers {
+		c.obs.Reset()
+		c.fr.spareObs = append(c.fr.spareObs, c.obs)
+	}
+	c.obs = nil
+	return hs, decided
+}
+
+func (c *connStream) Data(dir pcaps.Dir, b []byte, ts time.Time) bool {
+	if c.done {
+		return false
+	}
+	if c.observer().Data(int(dir), b) {
+		c.finish()
+		return false
+	}
+	return true
+}
+
+func (c *connStream) Gap(dir pcaps.Dir, n int) {
+	if !c.done {
+		c.observer().Gap(int(dir))
+	}
+}
+
+func (c *connStream) Anomaly(dir pcaps.Dir, what string) {
+	if len(c.anomalies) < 16 && !slices.Contains(c.anomalies, what) {
+		c.anomalies = append(c.anomalies, what)
+	}
+}
+
+func (c *connStream) End(e pcaps.Ending) {
+	if c.done {
+		return
+	}
+	c.done = true
+	hs, decided := c.handshake()
+	unknownEnd := func() {
+		hs.Incomplete = true
+		if hs.Status == tlsparse.CertMissing {
+			hs.Status = tlsparse.CertIncomplete
+		}
+	}
+	switch e.Reason {
+	case pcaps.EndEOF, pcaps.EndIdle, pcaps.EndEvicted:
+		// The handshake was still undecided when the capture (or tsid's
+		// tracking) let go of the connection: what came next is unknown,
+		// which is not the same as a server that sent no certificate.
+		if hs.IsTLS && !decided {
+			unknownEnd()
+			c.anomalies = append(c.anomalies, "handshake-unfinished:"+e.Reason.String())
+		}
+	}
+	if hs.IsTLS && !decided && hs.ClientDir >= 0 && e.Packets[1-hs.ClientDir] == 0 {
+		unknownEnd()
+		c.anomalies = append(c.anomalies, AnomalyServerNotCaptured)
+	}
+	c.record(hs)
+}
+
+func (c *connStream) finish() {
+	c.done = true
+	hs, _ := c.handshake()
+	c.record(hs)
+}
+
+// record hands the finished connection to the record stage, with what
+// only the packet side knows: which side is the client, and the DNS
+// answers seen before it.
+func (c *connStream) record(hs *tlsparse.Handshake) {
+	j := job{id: c.info.ID, info: *c.info}
+	if hs.IsTLS {
+		j.hs, j.anomalies = hs, c.anomalies
+		client, server := c.endpoints(hs)
+		if dns := c.fr.asm.DNS; dns != nil && client.IsValid() {
+			j.dns = dns.Names(client.Addr(), server.Addr(), c.info.First)
+		}
+	}
+	if !c.fr.stage.add(j) {
+		c.fr.broken = true
+	}
+}
+
+// endpoints returns the client and server sides of the connection.
+func (c *connStream) endpoints(hs *tlsparse.Handshake) (client, server netip.AddrPort) {
+	info := c.info
+	switch {
+	case hs.ClientDir == 1:
+		return info.B, info.A
+	case hs.ClientDir < 0 && !info.SYN:
+		// No hello and no SYN (the capture began mid-connection): the
+		// side on a well-known port is most likely the server.
+		if info.A.Port() < 1024 && info.B.Port() >= 1024 {
+			return info.B, info.A
+		}
+	}
+	return info.A, info.B
+}

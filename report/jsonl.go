@@ -1,0 +1,61 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/tsid-project/tsid/analysis"
+)
+
+// jsonWriter writes JSON Lines.
+type jsonWriter struct {
+	w   io.Writer
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+func (j *jsonWriter) Write(r *analysis.Record) error {
+	j.buf.Reset()
+	if err := j.enc.Encode(r); err != nil {
+		return err
+	}
+	_, err := j.w.Write(escapeInvisible(j.buf.Bytes()))
+	return err
+}
+
+func (j *jsonWriter) Close(*analysis.Summary) error { return nil }
+
+// escapeInvisible rewrites, in JSON text, the runes encoding/json leaves
+// raw that a terminal acts on or hides: DEL, C1 controls such as U+009B
+// (CSI), and format characters such as U+202E (right-to-left override).
+// They are written as \uXXXX, which decodes to the same string: the
+// value is exact, and `cat` or `jq -c` of the output cannot drive the
+// terminal. Outside strings JSON text is ASCII, so any such rune is in a
+// string. b is returned as it is unless it holds one.
+func escapeInvisible(b []byte) []byte {
+	i := 0
+	for i < len(b) && b[i] < 0x7f {
+		i++
+	}
+	if i == len(b) {
+		return b
+	}
+	out := append([]byte(nil), b[:i]...)
+	for i < len(b) {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == 0x7f || r >= 0x80 && !unicode.IsPrint(r) && r != utf8.RuneError {
+			for _, u := range utf16.AppendRune(nil, r) {
+				out = fmt.Appendf(out, `\u%04x`, u)
+			}
+		} else {
+			out = append(out, b[i:i+n]...)
+		}
+		i += n
+	}
+	return out
+}

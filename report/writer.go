@@ -1,0 +1,44 @@
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"io"
+
+	"github.com/tsid-project/tsid/analysis"
+)
+
+// Writer writes records as they are finished; Close ends the output with
+// the run's summary.
+type Writer interface {
+	Write(r *analysis.Record) error
+	Close(s *analysis.Summary) error
+}
+
+// Formats are the output formats New knows.
+var Formats = []string{"table", "json", "csv"}
+
+// Options say what the records hold, so that the columns fit them.
+type Options struct {
+	Explain     bool // the table lists candidates and steps (Record.Explain)
+	Quiet       bool // the table ends without the summary
+	AllProfiles bool // Record.Profiles is filled: per-profile columns
+	Rules       bool // records carry verdicts: Action and Rule columns
+	Join        bool // records may carry captures: CSV client_random and captures
+}
+
+// New makes the writer of format ("table", "json" or "csv"; anything
+// else is a table) writing to w.
+func New(format string, w io.Writer, o Options) Writer {
+	switch format {
+	case "json":
+		j := &jsonWriter{w: w}
+		j.enc = json.NewEncoder(&j.buf)
+		j.enc.SetEscapeHTML(false)
+		return j
+	case "csv":
+		return &csvWriter{w: csv.NewWriter(w), all: o.AllProfiles, rules: o.Rules, join: o.Join}
+	default:
+		return &tableWriter{w: w, explain: o.Explain, quiet: o.Quiet, all: o.AllProfiles, rules: o.Rules}
+	}
+}
