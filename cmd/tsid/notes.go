@@ -5,12 +5,14 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/tsid-project/tsid/analysis"
 )
 
-// ASA/FTD `show capture` text is read by pcaps like a capture file; what
-// the CLI adds is the date of its times of day and the warnings on stderr.
+// The notes every command prints on stderr, and --date, the date of the
+// times of day in ASA/FTD text captures.
 
-const dateLayout = "2006-01-02"
+const dateLayout = analysis.DateLayout
 
 // parseDate reads --date.
 func parseDate(cmd, s string) (time.Time, error) {

@@ -1,9 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -84,82 +84,15 @@ func (o *ruleOptions) load(cmd string, fs *pflag.FlagSet, stderr io.Writer, quie
 		}
 		def = a
 	}
-	p := &urlrules.Policy{AssumeOtherConditions: o.assumeConditions}
-	var warns []urlrules.Warning
-	add := func(w []urlrules.Warning, err error) error {
-		if err != nil {
-			return &exitError{code: 2, msg: err.Error()}
-		}
-		warns = append(warns, w...)
-		return nil
+	p, warns, err := urlrules.LoadPolicy(urlrules.Sources{Rules: o.rules, SIBlock: o.siBlock, SIAllow: o.siAllow,
+		DNSBlock: o.dnsBlock, Default: def, AssumeOtherConditions: o.assumeConditions})
+	var re *urlrules.ReadError
+	switch {
+	case errors.As(err, &re):
+		return &exitError{code: 2, msg: fmt.Sprintf("--%s %s: %v", re.List, re.File, re.Err)}
+	case err != nil:
+		return &exitError{code: 2, msg: err.Error()}
 	}
-
-	// Plain rules files are read in order; the JSON files together are one
-	// FMC export, whose rules go where the first of them was given.
-	var docs []urlrules.Doc
-	fmcAt := -1
-	for _, name := range o.rules {
-		data, err := readRulesFile("rules", name)
-		if err != nil {
-			return err
-		}
-		if urlrules.IsJSON(data) {
-			if fmcAt < 0 {
-				fmcAt = len(p.Rules)
-			}
-			docs = append(docs, urlrules.Doc{Name: name, Data: data})
-			continue
-		}
-		rules, w, err := urlrules.ParseRules(name, strings.NewReader(string(data)))
-		if err := add(w, err); err != nil {
-			return err
-		}
-		p.Rules = append(p.Rules, rules...)
-	}
-	if len(docs) > 0 {
-		exp, w, err := urlrules.ParseFMC(docs...)
-		if err := add(w, err); err != nil {
-			return err
-		}
-		p.Rules = slices.Insert(p.Rules, fmcAt, exp.Rules...)
-		switch {
-		case def == "":
-			def = exp.Default
-		case exp.Default != "" && exp.Default != def:
-			warns = append(warns, urlrules.Warning{Source: docs[0].Name, Msg: fmt.Sprintf("--default-action %s replaces the export's default action %s", def, exp.Default)})
-		}
-	}
-	lists := []struct {
-		flag  string
-		files []string
-		into  *[]urlrules.Rule
-		parse func(string, io.Reader) ([]urlrules.Rule, []urlrules.Warning, error)
-	}{
-		{"dns-block", o.dnsBlock, &p.DNSBlock, urlrules.ParseDNSList},
-		{"si-allow", o.siAllow, &p.SIAllow, func(n string, r io.Reader) ([]urlrules.Rule, []urlrules.Warning, error) {
-			return urlrules.ParseSIList(n, r, urlrules.Allow)
-		}},
-		{"si-block", o.siBlock, &p.SIBlock, func(n string, r io.Reader) ([]urlrules.Rule, []urlrules.Warning, error) {
-			return urlrules.ParseSIList(n, r, urlrules.Block)
-		}},
-	}
-	for _, l := range lists {
-		for _, name := range l.files {
-			data, err := readRulesFile(l.flag, name)
-			if err != nil {
-				return err
-			}
-			rules, w, err := l.parse(name, strings.NewReader(string(data)))
-			if err := add(w, err); err != nil {
-				return err
-			}
-			*l.into = append(*l.into, rules...)
-		}
-	}
-	if def == "" {
-		def = urlrules.Block
-	}
-	p.Default = def
 	if !quiet {
 		for _, w := range warns {
 			fmt.Fprintf(stderr, "tsid: warning: %s\n", report.Printable(w.String()))
@@ -167,18 +100,6 @@ func (o *ruleOptions) load(cmd string, fs *pflag.FlagSet, stderr io.Writer, quie
 	}
 	o.policy = p
 	return nil
-}
-
-// readRulesFile reads a file named by a rules flag.
-func readRulesFile(flag, name string) ([]byte, error) {
-	data, err := os.ReadFile(name)
-	if err != nil {
-		if pe, ok := err.(*os.PathError); ok {
-			err = pe.Err
-		}
-		return nil, &exitError{code: 2, msg: fmt.Sprintf("--%s %s: %v", flag, name, err)}
-	}
-	return data, nil
 }
 
 // failed is the exit status error of --fail-on: status 1 when a
