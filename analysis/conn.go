@@ -42,7 +42,7 @@ func (c *connStream) observer() *tlsparse.Observer {
 // handshake returns what the observer found and gives the observer back.
 func (c *connStream) handshake() (hs *tlsparse.Handshake, decided bool) {
 	if c.obs == nil {
-		return &tlsparse.Handshake{ClientDir: -1}, false // no bytes: not TLS
+		return &tlsparse.Handshake{ClientDir: tlsparse.DirUnknown}, false // no bytes: not TLS
 	}
 	hs, decided = c.obs.Handshake(), c.obs.Decided()
 	if len(c.fr.spareObs) < maxSpareObservers {
@@ -57,7 +57,7 @@ func (c *connStream) Data(dir pcaps.Dir, b []byte, ts time.Time) bool {
 	if c.done {
 		return false
 	}
-	if c.observer().Data(int(dir), b) {
+	if c.observer().Data(tlsparse.Dir(dir), b) {
 		c.finish()
 		return false
 	}
@@ -66,7 +66,7 @@ func (c *connStream) Data(dir pcaps.Dir, b []byte, ts time.Time) bool {
 
 func (c *connStream) Gap(dir pcaps.Dir, n int) {
 	if !c.done {
-		c.observer().Gap(int(dir))
+		c.observer().Gap(tlsparse.Dir(dir))
 	}
 }
 

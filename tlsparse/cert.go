@@ -30,7 +30,8 @@ const MaxSANs = 1 << 16
 // certCacheSize bounds the per-process certificate cache.
 const certCacheSize = 1024
 
-var errCertificate = errors.New("tlsparse: malformed certificate")
+// ErrCertificate: a certificate whose framing (DER) is broken.
+var ErrCertificate = errors.New("tlsparse: malformed certificate")
 
 // SAN is one subjectAltName entry (RFC 5280, Section 4.2.1.6).
 type SAN struct {
@@ -106,7 +107,7 @@ func parseCertificate(der []byte, sum [32]byte) (*Certificate, error) {
 	c := &Certificate{Raw: bytes.Clone(der), SHA256: hex.EncodeToString(sum[:])}
 	subject, issuer, ok := c.unmarshal(c.Raw)
 	if !ok {
-		return nil, errCertificate
+		return nil, ErrCertificate
 	}
 	xc, err := x509.ParseCertificate(c.Raw)
 	if err != nil {
@@ -270,19 +271,19 @@ func (c *Certificate) readSANs(value cryptobyte.String) {
 			continue
 		}
 		switch tag & 0x1f {
-		case 0: // otherName: SEQUENCE { type-id OID, [0] EXPLICIT value }
+		case sanOtherName: // SEQUENCE { type-id OID, [0] EXPLICIT value }
 			san.Value = "othername"
 			if oid, ok := readOID(&v); ok {
 				san.Value += ":" + oid
 			}
-		case 1:
+		case sanRFC822Name:
 			san = SAN{Type: "email", Value: string(v)}
-		case 2:
+		case sanDNSName:
 			san = SAN{Type: "dns", Value: string(v)}
 			c.DNSNames = append(c.DNSNames, san.Value)
-		case 3:
+		case sanX400Address:
 			san.Value = "x400"
-		case 4: // directoryName is EXPLICIT: [4] { Name }
+		case sanDirectoryName: // EXPLICIT: [4] { Name }
 			var n name
 			var inner cryptobyte.String
 			if v.ReadASN1Element(&inner, cbasn1.SEQUENCE) && n.parse(inner) {
@@ -290,18 +291,18 @@ func (c *Certificate) readSANs(value cryptobyte.String) {
 			} else {
 				san.Value = "dirname"
 			}
-		case 5:
+		case sanEDIPartyName:
 			san.Value = "edipartyname"
-		case 6:
+		case sanURI:
 			san = SAN{Type: "uri", Value: string(v)}
-		case 7:
+		case sanIPAddress:
 			if a, ok := netip.AddrFromSlice(v); ok {
 				san = SAN{Type: "ip", Value: a.String()}
 				c.IPs = append(c.IPs, a)
 			} else {
 				san.Value = "ip:" + hex.EncodeToString(v)
 			}
-		case 8:
+		case sanRegisteredID:
 			san.Value = "rid:" + oidString(v)
 		default:
 			san.Value = "tag:" + strconv.Itoa(int(tag&0x1f))
@@ -410,11 +411,11 @@ func (n *name) parse(el cryptobyte.String) bool {
 			}
 			if isText && short != "" {
 				switch oid[2] {
-				case 3:
+				case attrCommonName:
 					n.cns = append(n.cns, text)
-				case 10:
+				case attrOrganization:
 					n.os = append(n.os, text)
-				case 11:
+				case attrOrganizationalUnit:
 					n.ous = append(n.ous, text)
 				}
 			}
@@ -497,12 +498,42 @@ func escapeValue(sb *strings.Builder, v string) {
 	}
 }
 
+// GeneralName tags of subjectAltName entries (RFC 5280, Section 4.2.1.6).
+const (
+	sanOtherName     = 0
+	sanRFC822Name    = 1
+	sanDNSName       = 2
+	sanX400Address   = 3
+	sanDirectoryName = 4
+	sanEDIPartyName  = 5
+	sanURI           = 6
+	sanIPAddress     = 7
+	sanRegisteredID  = 8
+)
+
+// The last arc of the X.520 attribute types read from a subject
+// (id-at, 2.5.4.x; RFC 5280, Appendix A).
+const (
+	attrCommonName         = 3
+	attrOrganization       = 10
+	attrOrganizationalUnit = 11
+)
+
+// ASN.1 string types that cryptobyte/asn1 has no name for (X.680, 8.6).
+const (
+	tagNumericString   = cbasn1.Tag(18)
+	tagVisibleString   = cbasn1.Tag(26)
+	tagGraphicString   = cbasn1.Tag(25)
+	tagUniversalString = cbasn1.Tag(28)
+	tagBMPString       = cbasn1.Tag(30)
+)
+
 // decodeString turns the ASN.1 string types into text. Bytes that are not
 // valid in their type are kept raw rather than rejected.
 func decodeString(tag cbasn1.Tag, v []byte) (string, bool) {
 	switch tag {
 	case cbasn1.UTF8String, cbasn1.PrintableString, cbasn1.IA5String,
-		cbasn1.Tag(18), cbasn1.Tag(25), cbasn1.Tag(26), cbasn1.GeneralString: // Numeric, Graphic, Visible
+		tagNumericString, tagGraphicString, tagVisibleString, cbasn1.GeneralString:
 		return string(v), true
 	case cbasn1.T61String:
 		// Latin-1, as crypto/x509 and BoringSSL read it.
@@ -511,7 +542,7 @@ func decodeString(tag cbasn1.Tag, v []byte) (string, bool) {
 			buf = utf8.AppendRune(buf, rune(b))
 		}
 		return string(buf), true
-	case cbasn1.Tag(30): // BMPString: UCS-2 big-endian
+	case tagBMPString: // UCS-2 big-endian
 		if len(v)%2 != 0 {
 			return string(v), true
 		}
@@ -520,7 +551,7 @@ func decodeString(tag cbasn1.Tag, v []byte) (string, bool) {
 			u[i] = uint16(v[2*i])<<8 | uint16(v[2*i+1])
 		}
 		return string(utf16.Decode(u)), true
-	case cbasn1.Tag(28): // UniversalString: UCS-4 big-endian
+	case tagUniversalString: // UCS-4 big-endian
 		if len(v)%4 != 0 {
 			return string(v), true
 		}

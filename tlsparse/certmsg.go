@@ -10,7 +10,8 @@ import (
 // later ones are counted but not returned.
 const MaxChainCerts = 64
 
-var errCertificateMsg = errors.New("tlsparse: malformed Certificate message")
+// ErrCertificateMsg: a Certificate message whose framing is broken.
+var ErrCertificateMsg = errors.New("tlsparse: malformed Certificate message")
 
 // CertificateMsg is a Certificate handshake message. Certs alias the
 // parsed bytes: copy them (ParseCertificate does) to keep them.
@@ -25,13 +26,13 @@ type CertificateMsg struct {
 // tls13, the TLS 1.3 form with per-certificate extensions (RFC 8446,
 // Section 4.4.2). Bytes after the message are ignored.
 func ParseCertificateMsg(msg []byte, tls13 bool) (*CertificateMsg, error) {
-	body, err := handshakeBody(msg, TypeCertificate, MaxCertificateMsgLen, errCertificateMsg)
+	body, err := handshakeBody(msg, TypeCertificate, MaxCertificateMsgLen, ErrCertificateMsg)
 	if err != nil {
 		return nil, err
 	}
 	m := new(CertificateMsg)
 	if !m.unmarshal(body, tls13) {
-		return nil, errCertificateMsg
+		return nil, ErrCertificateMsg
 	}
 	return m, nil
 }

@@ -22,9 +22,11 @@ const (
 // hostName is the only NameType RFC 6066 defines.
 const hostName = 0
 
+// Parse errors of ClientHellos: the framing is broken (the meaning is read
+// leniently, see doc.go).
 var (
-	errClientHello = errors.New("tlsparse: malformed ClientHello")
-	errSSLv2Hello  = errors.New("tlsparse: malformed SSLv2 ClientHello")
+	ErrClientHello = errors.New("tlsparse: malformed ClientHello")
+	ErrSSLv2Hello  = errors.New("tlsparse: malformed SSLv2 ClientHello")
 )
 
 // ServerName is one entry of the server_name extension, as sent.
@@ -59,13 +61,13 @@ type ClientHello struct {
 // ParseClientHello parses a ClientHello handshake message, starting with
 // its 4-byte handshake header. Bytes after the message are ignored.
 func ParseClientHello(msg []byte) (*ClientHello, error) {
-	body, err := handshakeBody(msg, TypeClientHello, MaxHelloLen, errClientHello)
+	body, err := handshakeBody(msg, TypeClientHello, MaxHelloLen, ErrClientHello)
 	if err != nil {
 		return nil, err
 	}
 	ch := new(ClientHello)
 	if !ch.unmarshal(body) {
-		return nil, errClientHello
+		return nil, ErrClientHello
 	}
 	return ch, nil
 }
@@ -77,7 +79,7 @@ func handshakeBody(msg []byte, typ uint8, max int, malformed error) ([]byte, err
 	if len(msg) < 4 {
 		return nil, ErrNeedMore
 	}
-	n := int(msg[1])<<16 | int(msg[2])<<8 | int(msg[3])
+	n := uint24(msg[1:])
 	if msg[0] != typ || n > max {
 		return nil, malformed
 	}
@@ -308,7 +310,7 @@ func ParseSSLv2ClientHello(rec []byte) (*ClientHello, error) {
 		return nil, ErrNeedMore
 	}
 	if rec[0]&0x80 == 0 {
-		return nil, errSSLv2Hello // 3-byte headers carry padding, never a hello
+		return nil, ErrSSLv2Hello // 3-byte headers carry padding, never a hello
 	}
 	n := int(rec[0]&0x7f)<<8 | int(rec[1])
 	if len(rec) < 2+n {
@@ -324,7 +326,7 @@ func ParseSSLv2ClientHello(rec []byte) (*ClientHello, error) {
 		!s.ReadUint16(&csl) || !s.ReadUint16(&sidl) || !s.ReadUint16(&chall) ||
 		csl%3 != 0 || !s.ReadBytes(&specs, int(csl)) ||
 		!s.ReadBytes(&sid, int(sidl)) || !s.ReadBytes(&challenge, int(chall)) {
-		return nil, errSSLv2Hello
+		return nil, ErrSSLv2Hello
 	}
 	ch := &ClientHello{Version: Version(vers), SSLv2: true}
 	buf := make([]byte, len(challenge)+len(sid))

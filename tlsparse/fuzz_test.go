@@ -14,7 +14,7 @@ func seedMessages(f *testing.F, typ uint8) {
 		all = append(all, sc.chunks)
 	}
 	for _, ch := range all {
-		for dir := range 2 {
+		for dir := range Dir(2) {
 			for _, m := range handshakeMessages(f, stream(ch, dir)) {
 				if m[0] == typ {
 					f.Add(m)
@@ -117,7 +117,7 @@ func FuzzObserver(f *testing.F) {
 		run := func(split int) summary {
 			o := NewObserver()
 			for rest := b; len(rest) >= 3; {
-				dir := int(rest[0] & 1)
+				dir := Dir(rest[0] & 1)
 				gap := rest[0]&0x80 != 0
 				n := min(int(rest[1])<<8|int(rest[2]), len(rest)-3)
 				data := rest[3 : 3+n]

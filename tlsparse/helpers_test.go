@@ -77,7 +77,7 @@ func testServerCert(t testing.TB) tls.Certificate {
 
 // chunk is what one side wrote in one Write call.
 type chunk struct {
-	dir  int // 0 = client, 1 = server
+	dir  Dir // 0 = client, 1 = server
 	data []byte
 }
 
@@ -89,7 +89,7 @@ type recorder struct {
 
 type recConn struct {
 	net.Conn
-	dir int
+	dir Dir
 	r   *recorder
 }
 
@@ -164,7 +164,7 @@ func connPair(t testing.TB) (net.Conn, net.Conn) {
 }
 
 // stream concatenates one side's chunks.
-func stream(chunks []chunk, dir int) []byte {
+func stream(chunks []chunk, dir Dir) []byte {
 	var b []byte
 	for _, c := range chunks {
 		if c.dir == dir {

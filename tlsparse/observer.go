@@ -9,7 +9,7 @@ import (
 // Handshake is what an Observer learned about one connection.
 type Handshake struct {
 	IsTLS     bool
-	ClientDir int // the direction (0/1) the client sent; -1 unknown
+	ClientDir Dir // the direction the client sent; DirUnknown when not known
 	// ClientHello is the first ClientHello, set only when it was read
 	// whole and parsed: nil means nothing of it is known (see SNIStatus).
 	ClientHello *ClientHello
@@ -111,13 +111,13 @@ func (o *Observer) Reset() {
 
 func (o *Observer) start() {
 	o.started = true
-	o.hs.ClientDir = -1
+	o.hs.ClientDir = DirUnknown
 }
 
 // Data feeds the next in-order bytes sent in direction dir (0 or 1). b is
 // only read during the call. It reports done once the handshake fields are
 // decided (or the connection is not TLS); later bytes are not needed.
-func (o *Observer) Data(dir int, b []byte) (done bool) {
+func (o *Observer) Data(dir Dir, b []byte) (done bool) {
 	if !o.started {
 		o.start()
 	}
@@ -163,7 +163,7 @@ func (d *dirState) appendMsg(p []byte) {
 	d.msg = append(d.msg, p...)
 }
 
-func (o *Observer) data(dir int, b []byte) bool {
+func (o *Observer) data(dir Dir, b []byte) bool {
 	d := &o.d[dir]
 	if o.done() || d.dead || len(b) == 0 {
 		return o.done()
@@ -273,7 +273,7 @@ func classifyReply(h []byte) (r role, more bool) {
 	return roleServer, false
 }
 
-func (o *Observer) setRole(dir int, r role) {
+func (o *Observer) setRole(dir Dir, r role) {
 	d := &o.d[dir]
 	other := &o.d[1-dir]
 	if other.role == r {
@@ -298,7 +298,7 @@ func (o *Observer) setRole(dir int, r role) {
 }
 
 // notTLS handles a direction whose first bytes are not TLS.
-func (o *Observer) notTLS(dir int) {
+func (o *Observer) notTLS(dir Dir) {
 	d := &o.d[dir]
 	d.role = roleNotTLS
 	d.dead = true
@@ -354,7 +354,7 @@ func (o *Observer) decide(s CertStatus) {
 }
 
 // fail stops parsing dir because its bytes cannot be trusted any more.
-func (o *Observer) fail(dir int, why string) {
+func (o *Observer) fail(dir Dir, why string) {
 	d := &o.d[dir]
 	if d.dead {
 		return
@@ -369,7 +369,7 @@ func (o *Observer) fail(dir int, why string) {
 
 // Gap reports that bytes of dir were lost before the next Data. Nothing
 // after a gap is parsed in that direction.
-func (o *Observer) Gap(dir int) {
+func (o *Observer) Gap(dir Dir) {
 	if !o.started {
 		o.start()
 	}
@@ -395,7 +395,7 @@ func (o *Observer) Gap(dir int) {
 }
 
 // feed runs the record layer over b (RFC 5246, Section 6.2.1).
-func (o *Observer) feed(dir int, b []byte) {
+func (o *Observer) feed(dir Dir, b []byte) {
 	d := &o.d[dir]
 	// Stop as soon as the connection is decided, so that the answer does
 	// not depend on how the bytes were split into calls.
@@ -443,7 +443,7 @@ func (o *Observer) feed(dir int, b []byte) {
 }
 
 // recordStart acts on a record header.
-func (o *Observer) recordStart(dir int, h RecordHeader) {
+func (o *Observer) recordStart(dir Dir, h RecordHeader) {
 	d := &o.d[dir]
 	switch h.Type {
 	case RecordHandshake:
@@ -473,7 +473,7 @@ func (o *Observer) recordStart(dir int, h RecordHeader) {
 	}
 }
 
-func (o *Observer) changeCipherSpec(dir int) {
+func (o *Observer) changeCipherSpec(dir Dir) {
 	d := &o.d[dir]
 	if o.hrr {
 		// TLS 1.3 middlebox compatibility (RFC 8446, Appendix D.4): a
@@ -520,7 +520,7 @@ func (o *Observer) resumed() {
 }
 
 // feedAlert reads plaintext alerts (RFC 8446, Section 6).
-func (o *Observer) feedAlert(dir int, p []byte) {
+func (o *Observer) feedAlert(dir Dir, p []byte) {
 	d := &o.d[dir]
 	if d.ccs {
 		return // encrypted
@@ -547,7 +547,7 @@ func (o *Observer) feedAlert(dir int, p []byte) {
 
 // feedHandshake reassembles handshake messages split over records and
 // splits records holding several messages (RFC 8446, Section 5.1).
-func (o *Observer) feedHandshake(dir int, p []byte) {
+func (o *Observer) feedHandshake(dir Dir, p []byte) {
 	d := &o.d[dir]
 	for len(p) > 0 && !d.dead && !o.done() {
 		if d.skipLeft > 0 {
@@ -558,7 +558,7 @@ func (o *Observer) feedHandshake(dir int, p []byte) {
 		}
 		if len(d.msg) == 0 && len(p) >= 4 {
 			// Fast path: the whole message is in the caller's slice.
-			n := int(p[1])<<16 | int(p[2])<<8 | int(p[3])
+			n := uint24(p[1:])
 			if max := o.maxMsg(dir, p[0]); 4+n <= len(p) && (max == 0 || n <= max) {
 				o.message(dir, p[0], p[:4+n])
 				p = p[4+n:]
@@ -573,7 +573,7 @@ func (o *Observer) feedHandshake(dir int, p []byte) {
 				return
 			}
 			typ := d.msg[0]
-			n = int(d.msg[1])<<16 | int(d.msg[2])<<8 | int(d.msg[3])
+			n = uint24(d.msg[1:])
 			max := o.maxMsg(dir, typ)
 			if max == 0 {
 				o.message(dir, typ, d.msg)
@@ -599,7 +599,7 @@ func (o *Observer) feedHandshake(dir int, p []byte) {
 
 // maxMsg is the buffering cap of a message type in dir; 0 means the body
 // is skipped unread.
-func (o *Observer) maxMsg(dir int, typ uint8) int {
+func (o *Observer) maxMsg(dir Dir, typ uint8) int {
 	switch o.d[dir].role {
 	case roleClient:
 		if typ == TypeClientHello {
@@ -614,7 +614,7 @@ func (o *Observer) maxMsg(dir int, typ uint8) int {
 
 // feedSSLv2 buffers and parses the SSLv2 ClientHello record; the rest of
 // the stream is TLS records.
-func (o *Observer) feedSSLv2(dir int, b []byte) []byte {
+func (o *Observer) feedSSLv2(dir Dir, b []byte) []byte {
 	d := &o.d[dir]
 	if len(d.msg) == 0 && len(b) >= 2 {
 		if n := 2 + (int(b[0]&0x7f)<<8 | int(b[1])); n <= len(b) {
@@ -665,7 +665,7 @@ func (o *Observer) clientHello(ch *ClientHello, err error) {
 
 // message handles one complete handshake message (or, for types whose
 // body is skipped, its 4-byte header).
-func (o *Observer) message(dir int, typ uint8, msg []byte) {
+func (o *Observer) message(dir Dir, typ uint8, msg []byte) {
 	d := &o.d[dir]
 	if d.role == roleClient {
 		if typ == TypeClientHello {
@@ -723,7 +723,7 @@ func (o *Observer) message(dir int, typ uint8, msg []byte) {
 
 // certificate reads the server's Certificate message; every certificate
 // is parsed on its own, so one bad certificate does not drop the chain.
-func (o *Observer) certificate(dir int, msg []byte) {
+func (o *Observer) certificate(dir Dir, msg []byte) {
 	if !o.shDone {
 		o.anomaly("certificate-before-serverhello")
 	}
@@ -887,13 +887,13 @@ func looksLikeHello(h []byte) bool {
 		return false
 	}
 	rec := int(h[3])<<8 | int(h[4])
-	msg := int(h[6])<<16 | int(h[7])<<8 | int(h[8])
+	msg := uint24(h[6:])
 	// The shortest hello body is 38 bytes; a long one may span records.
 	return rec >= 4+38 && rec <= MaxRecordLen && msg >= 38 && msg <= MaxHelloLen && h[9] == 3
 }
 
 // preamble scans b, the next plain-text bytes of dir, for a hello record.
-func (o *Observer) preamble(dir int, b []byte) {
+func (o *Observer) preamble(dir Dir, b []byte) {
 	d := &o.d[dir]
 	// Positions that start in the carried tail of earlier bytes.
 	var j [2*helloSigLen - 2]byte
@@ -934,7 +934,7 @@ func (o *Observer) preamble(dir int, b []byte) {
 }
 
 // afterPreamble restarts dir at a hello found after skipped plain bytes.
-func (o *Observer) afterPreamble(dir int, rest []byte, skipped int) {
+func (o *Observer) afterPreamble(dir Dir, rest []byte, skipped int) {
 	d := &o.d[dir]
 	d.pre, d.headN, d.carryN, d.role = false, 0, 0, roleUnknown
 	o.anomaly("tls-after-plaintext:" + strconv.Itoa(skipped))
@@ -943,7 +943,7 @@ func (o *Observer) afterPreamble(dir int, rest []byte, skipped int) {
 
 // couldBeMidStream reports whether the first bytes of dir, fewer than a
 // record header, may still begin a record midStream accepts.
-func (o *Observer) couldBeMidStream(dir int) bool {
+func (o *Observer) couldBeMidStream(dir Dir) bool {
 	h := o.d[dir].head[:o.d[dir].headN]
 	return !o.d[1-dir].pre && h[0] >= RecordChangeCipherSpec && h[0] <= RecordApplicationData &&
 		(len(h) < 2 || h[1] == 3) && (len(h) < 3 || h[2] <= 4)
@@ -952,7 +952,7 @@ func (o *Observer) couldBeMidStream(dir int) bool {
 // midStream recognises a connection whose handshake happened before the
 // capture began: the direction's first bytes are a TLS record other than
 // a hello. Nothing about the handshake can be known then.
-func (o *Observer) midStream(dir int) bool {
+func (o *Observer) midStream(dir Dir) bool {
 	h := o.d[dir].head[:o.d[dir].headN]
 	if len(h) < RecordHeaderLen || o.d[1-dir].pre {
 		return false

@@ -12,7 +12,7 @@ import (
 // summary is the comparable part of a Handshake.
 type summary struct {
 	IsTLS      bool
-	ClientDir  int
+	ClientDir  Dir
 	SNI        string
 	Version    Version
 	Resumed    bool
@@ -198,7 +198,7 @@ func TestObserverTruncated(t *testing.T) {
 func TestObserverNotTLS(t *testing.T) {
 	for _, tt := range []struct {
 		name   string
-		dir    int
+		dir    Dir
 		stream string
 	}{
 		{"http", 0, "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n"},
@@ -339,7 +339,7 @@ func TestObserverPreamble(t *testing.T) {
 	want := ref.Handshake()
 	for _, split := range []int{0, 1, 3, 7} {
 		o := NewObserver()
-		feed := func(dir int, b []byte) {
+		feed := func(dir Dir, b []byte) {
 			if split == 0 {
 				o.Data(dir, b)
 				return

@@ -94,3 +94,7 @@ func maxMsgLen(typ uint8) int {
 	}
 	return 0
 }
+
+// uint24 reads the 3-byte big-endian length of a handshake message
+// header (RFC 8446, Section 4). b has at least 3 bytes.
+func uint24(b []byte) int { return int(b[0])<<16 | int(b[1])<<8 | int(b[2]) }

@@ -16,7 +16,7 @@ type sampleConn struct{ chunks []chunk }
 type sampleStream struct{ c *sampleConn }
 
 func (s sampleStream) Data(dir pcaps.Dir, b []byte, _ time.Time) bool {
-	s.c.chunks = append(s.c.chunks, chunk{dir: int(dir), data: append([]byte(nil), b...)})
+	s.c.chunks = append(s.c.chunks, chunk{dir: Dir(dir), data: append([]byte(nil), b...)})
 	return true
 }
 func (sampleStream) Gap(pcaps.Dir, int)        {}

@@ -8,7 +8,8 @@ import (
 	"golang.org/x/crypto/cryptobyte"
 )
 
-var errServerHello = errors.New("tlsparse: malformed ServerHello")
+// ErrServerHello: a ServerHello whose framing is broken.
+var ErrServerHello = errors.New("tlsparse: malformed ServerHello")
 
 // helloRetryRandom is SHA-256("HelloRetryRequest"), the Random of a
 // HelloRetryRequest (RFC 8446, Section 4.1.3).
@@ -33,13 +34,13 @@ type ServerHello struct {
 // ParseServerHello parses a ServerHello handshake message, starting with
 // its 4-byte handshake header. Bytes after the message are ignored.
 func ParseServerHello(msg []byte) (*ServerHello, error) {
-	body, err := handshakeBody(msg, TypeServerHello, MaxHelloLen, errServerHello)
+	body, err := handshakeBody(msg, TypeServerHello, MaxHelloLen, ErrServerHello)
 	if err != nil {
 		return nil, err
 	}
 	sh := new(ServerHello)
 	if !sh.unmarshal(body) {
-		return nil, errServerHello
+		return nil, ErrServerHello
 	}
 	return sh, nil
 }

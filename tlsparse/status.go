@@ -1,5 +1,12 @@
 package tlsparse
 
+// Dir is one direction of a connection's bytes, 0 or 1, numbered as the
+// caller numbers them (pcaps.Dir: 0 from the connection's initiator).
+type Dir int8
+
+// DirUnknown is Handshake.ClientDir while neither side's bytes told.
+const DirUnknown Dir = -1
+
 // CertStatus says whether the server certificate could be read from a
 // handshake, and if not, why.
 type CertStatus string
