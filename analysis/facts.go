@@ -153,7 +153,7 @@ func (an *Analyzer) record(fr *fileRun, j *job) *Record {
 		}
 	}
 	if an.opts.Policy != nil {
-		an.judge(fr, r, &as)
+		an.judge(fr, r, &f, &as)
 	}
 	if an.opts.Explain {
 		r.Explain = explain(hs, r, &as, an.opts.AllProfiles)

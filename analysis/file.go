@@ -9,10 +9,11 @@ import (
 	"github.com/tsid-project/tsid/tlsparse"
 )
 
-// file analyzes one capture and hands its records, in connection order, to
-// put; it returns the file's counters. It shares nothing with other files
-// but the atomic counters, so several can run at once. Records read before
-// an error are still handed on.
+// file analyzes one capture, from src or else the file of that name, and
+// hands its records, in connection order, to put; it returns the file's
+// counters. Its state is its own: with other files it shares only the
+// Analyzer's atomic counters and Warn, so several can run at once. Records
+// read before an error are still handed on.
 func (an *Analyzer) file(ctx context.Context, name string, src io.Reader, put func(*Record)) (sum Summary, err error) {
 	sum.Files = 1
 	fr := &fileRun{an: an, name: name, ready: map[uint64]*Record{}, next: 1, sum: &sum, put: put}

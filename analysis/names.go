@@ -177,4 +177,5 @@ func escapeRecord(r *Record, certBad []string) {
 	for _, k := range u.bad {
 		r.Anomalies = append(r.Anomalies, "name-not-utf8:"+k)
 	}
+	r.NamesEscaped = len(u.bad) > 0
 }

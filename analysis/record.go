@@ -54,6 +54,12 @@ type Record struct {
 	// a connection seen in several files, this record's own first.
 	ClientRandom string         `json:"client_random,omitempty"`
 	Captures     []CapturePoint `json:"captures,omitempty"`
+
+	// NamesEscaped: a name held bytes that are not UTF-8 and is shown
+	// escaped (the anomalies name-not-utf8:<key> say which), so it cannot
+	// be written back as sent, in a rule for example. Not in the JSON: the
+	// anomalies are.
+	NamesEscaped bool `json:"-"`
 }
 
 // Outer is the outermost IP pair of a tunnelled connection (GRE, ERSPAN,

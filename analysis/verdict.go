@@ -13,7 +13,7 @@ import (
 // (r.Verdict for the chosen one; r.Profiles with --profile all) and for the
 // name the client meant, and the flags they call for. It runs on the record
 // stage, before the record's names are escaped.
-func (an *Analyzer) judge(fr *fileRun, r *Record, as *sniid.Assessment) {
+func (an *Analyzer) judge(fr *fileRun, r *Record, f *sniid.Facts, as *sniid.Assessment) {
 	p := an.opts.Policy
 	dns := r.DNSNames
 	var verdicts []*Verdict // known ones, one per profile
@@ -30,7 +30,7 @@ func (an *Analyzer) judge(fr *fileRun, r *Record, as *sniid.Assessment) {
 			verdicts = append(verdicts, v)
 		}
 	}
-	r.IntendedVerdict = fr.intendedVerdict(p, r.SNI, dns)
+	r.IntendedVerdict = fr.intendedVerdict(p, f)
 
 	v, iv := r.Verdict, r.IntendedVerdict
 	// A flag that says two verdicts differ is raised only when they differ
@@ -72,22 +72,23 @@ func (fr *fileRun) hostVerdict(p *urlrules.Policy, d sniid.Decision, dns []strin
 	return nil
 }
 
-// intendedVerdict is the verdict for the name the client meant: its SNI,
-// else the names it resolved. When those get different actions the first
-// name's verdict carries the others (Others); nil when there is no name.
-func (fr *fileRun) intendedVerdict(p *urlrules.Policy, sni string, dns []string) *Verdict {
-	if sni != "" {
-		v := *fr.verdict(p, sni, dns)
-		v.From = "sni"
-		return &v
-	}
-	if len(dns) == 0 {
+// intendedVerdict is the verdict for the name the client meant
+// (sniid.Facts.Meant): its SNI, else the names it resolved. When those get
+// different actions the first name's verdict carries the others (Others);
+// nil when there is no name.
+func (fr *fileRun) intendedVerdict(p *urlrules.Policy, f *sniid.Facts) *Verdict {
+	meant := f.Meant()
+	if len(meant) == 0 {
 		return nil
 	}
-	v := *fr.verdict(p, dns[0], dns)
-	v.From = "dns"
-	for _, n := range dns[1:] {
-		o := fr.verdict(p, n, dns)
+	from := "dns"
+	if f.SNIStatus != sniid.SNIUnknown && f.SNI != "" {
+		from, meant = "sni", meant[:1] // the SNI is what it meant
+	}
+	v := *fr.verdict(p, meant[0], f.DNSNames)
+	v.From = from
+	for _, n := range meant[1:] {
+		o := fr.verdict(p, n, f.DNSNames)
 		if !sameActions(v.Actions, v.Action, o.Actions, o.Action) {
 			v.Others = append(v.Others, NameVerdict{Name: o.Name, Action: o.Action, Actions: o.Actions, Rule: o.Rule})
 		}

@@ -19,15 +19,19 @@ func TestIntendedDNSNames(t *testing.T) {
 	}
 	p := &urlrules.Policy{Rules: rules, Default: urlrules.Allow}
 	fr := &fileRun{}
-	iv := fr.intendedVerdict(p, "", []string{"a.example", "x.example", "b.example"})
+	iv := fr.intendedVerdict(p, &sniid.Facts{DNSNames: []string{"a.example", "x.example", "b.example"}})
 	if iv.Name != "a.example" || iv.From != "dns" || iv.Action != "allow" || len(iv.Others) != 1 || iv.Others[0].Name != "b.example" || iv.Others[0].Action != "block" {
 		t.Fatalf("intended %+v", iv)
 	}
-	if sni := fr.intendedVerdict(p, "c.example", []string{"a.example"}); sni.Name != "c.example" || sni.From != "sni" || sni.Others != nil {
+	if sni := fr.intendedVerdict(p, &sniid.Facts{SNI: "c.example", DNSNames: []string{"a.example"}}); sni.Name != "c.example" || sni.From != "sni" || sni.Others != nil {
 		t.Errorf("with an SNI: %+v", sni)
 	}
-	if fr.intendedVerdict(p, "", nil) != nil {
+	if fr.intendedVerdict(p, &sniid.Facts{}) != nil {
 		t.Error("no name: want no intended verdict")
+	}
+	// An SNI the capture did not show whole is not what the client meant.
+	if iv := fr.intendedVerdict(p, &sniid.Facts{SNIStatus: sniid.SNIUnknown, SNI: "c.example", DNSNames: []string{"b.example"}}); iv.Name != "b.example" || iv.From != "dns" {
+		t.Errorf("SNI unknown: %+v", iv)
 	}
 	an := New(Options{Policy: p})
 	for _, tc := range []struct {
@@ -39,7 +43,7 @@ func TestIntendedDNSNames(t *testing.T) {
 		{"c.example", true},
 	} {
 		r := &Record{SNI: "", DNSNames: []string{"a.example", "b.example"}}
-		an.judge(fr, r, assessFor(an, tc.logged, r.DNSNames))
+		an.judge(fr, r, &sniid.Facts{DNSNames: r.DNSNames}, assessFor(an, tc.logged, r.DNSNames))
 		if got := slices.Contains(r.Flags, FlagVerdictDiffers); got != tc.differs {
 			t.Errorf("logged %s: verdict-differs %v, want %v (flags %v)", tc.logged, got, tc.differs, r.Flags)
 		}

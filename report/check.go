@@ -125,7 +125,7 @@ func (c *Check) Add(r *analysis.Record) {
 	if slices.Contains(r.Flags, analysis.FlagVerdictDiffers) {
 		key := strings.Join([]string{r.Host, actionText(v), iv.Name, iv.From, actionText(iv)}, "\x00")
 		c.differs.add(key, where, func() any {
-			return &differ{host: r.Host, source: r.HostSource, v: v, iv: iv, valid: namesValid(r)}
+			return &differ{host: r.Host, source: r.HostSource, v: v, iv: iv, valid: !r.NamesEscaped}
 		})
 	}
 	if slices.Contains(r.Flags, analysis.FlagProfilesVerdictDiffers) {
@@ -178,17 +178,6 @@ func (c *Check) notCompared(r *analysis.Record) string {
 		}
 	}
 	return strings.Join(why, "; ")
-}
-
-// namesValid reports whether the record's names were written as sent (no
-// byte that is not UTF-8 escaped), so that fixes can name them.
-func namesValid(r *analysis.Record) bool {
-	for _, a := range r.Anomalies {
-		if strings.HasPrefix(a, "name-not-utf8:") {
-			return false
-		}
-	}
-	return true
 }
 
 func hostText(h string) string {

@@ -87,9 +87,10 @@ func Assess(f *Facts, p Profile, others []Profile) Assessment {
 		add(FlagSNIMismatch)
 	}
 	if host != "" {
-		meant, isMeant := meantNames(f, host)
+		names := f.Meant()
+		meant, isMeant := meantNames(names, host)
 		if !isMeant {
-			if name := nearestMiss(f, host, cert); name != "" {
+			if name := nearestMissIn(f, names, host, cert); name != "" {
 				add(FlagNearMiss + ":" + quoteIfOdd(name))
 			}
 		}
@@ -135,37 +136,30 @@ func Assess(f *Facts, p Profile, others []Profile) Assessment {
 	return a
 }
 
-// meantNames reports whether the client meant any name (an SNI or a DNS
-// name, model §7) and whether host is one of them (ASCII case-insensitive,
-// one trailing dot ignored; a wildcard host is never one). It walks at most
-// maxMeant names.
-func meantNames(f *Facts, host string) (meant, isMeant bool) {
+// meantNames reports whether the client meant any name (Facts.Meant) and
+// whether host is one of them (ASCII case-insensitive, one trailing dot
+// ignored; a wildcard host is never one).
+func meantNames(meant []string, host string) (any, isMeant bool) {
 	wild := hasWildcardLabel(host)
-	check := func(n string) {
-		if n == "" {
-			return
-		}
-		meant = true
+	for _, n := range meant {
 		if !wild && host != "" && sameName(n, host) {
 			isMeant = true
 		}
 	}
-	check(f.sni())
-	for i, n := range f.DNSNames {
-		if i == maxMeant {
-			break
-		}
-		check(n)
-	}
-	return meant, isMeant
+	return len(meant) > 0, isMeant
 }
 
 // nearestMiss returns the name host is a near-miss of: the closest of the
-// names the client meant (SNI, then DNS names) and the leaf CNs, earlier
-// ones winning ties; "" when there is none. Wildcards are never part of a
+// names the client meant (Facts.Meant: SNI, then DNS names) and the leaf
+// CNs, earlier ones winning ties; "" when there is none. Wildcards are never part of a
 // near-miss: "*.example.com" differs from "a.example.com" (and snort-open's
 // stripped "example.com" from "*.example.com") by design, not by a typo.
 func nearestMiss(f *Facts, host string, cert bool) string {
+	return nearestMissIn(f, f.Meant(), host, cert)
+}
+
+// nearestMissIn is nearestMiss with the names meant given.
+func nearestMissIn(f *Facts, meant []string, host string, cert bool) string {
 	if hasWildcardLabel(host) {
 		return ""
 	}
@@ -189,11 +183,7 @@ func nearestMiss(f *Facts, host string, cert bool) string {
 			best, bestD = n, d
 		}
 	}
-	try(f.sni())
-	for i, n := range f.DNSNames {
-		if i == maxMeant {
-			break
-		}
+	for _, n := range meant {
 		try(n)
 	}
 	if cert {
