@@ -87,7 +87,8 @@ func Assess(f *Facts, p Profile, others []Profile) Assessment {
 		add(FlagSNIMismatch)
 	}
 	if host != "" {
-		names := f.Meant()
+		var room [4]string
+		names := f.appendMeant(room[:0])
 		meant, isMeant := meantNames(names, host)
 		if !isMeant {
 			if name := nearestMissIn(f, names, host, cert); name != "" {
