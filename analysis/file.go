@@ -182,10 +182,16 @@ func (fr *fileRun) build(j *job) {
 		fr.finished(j.id, notTLS)
 		return
 	}
-	r := fr.an.record(fr, j)
+	pf := newProbeFacts(j)
+	var r *Record
+	if pf.job != nil {
+		r = fr.stub(j, pf) // a probe may bring its certificate
+	} else {
+		r = fr.an.record(fr, j)
+	}
 	if fr.facts == nil {
 		fr.facts = map[*Record]*probeFacts{}
 	}
-	fr.facts[r] = newProbeFacts(j)
+	fr.facts[r] = pf
 	fr.finished(j.id, r)
 }

@@ -106,6 +106,9 @@ func FuzzAnalyze(f *testing.F) {
 			if r.File != name {
 				t.Fatalf("record of file %q", r.File)
 			}
+			if r.CertStatus == "" || r.SNIStatus == "" {
+				t.Fatalf("a record never built (a probe's stub?): %+v", r)
+			}
 			if s, ok := invalidString(reflect.ValueOf(r).Elem()); ok {
 				t.Fatalf("a string that is not UTF-8: %q", s)
 			}

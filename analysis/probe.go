@@ -59,7 +59,11 @@ type probeFacts struct {
 	serverHello    bool
 	certSeen       bool
 	chain          []*tlsparse.Certificate
-	job            *job // to rebuild the record with a probe's certificate; nil when it has its own
+	version        string // negotiated, as Record.TLSVersion
+	status         string // as Record.CertStatus
+	// job is the connection whose record waits for a probe's certificate
+	// (its record is a stub until then); nil when it has its own.
+	job *job
 }
 
 // held is a record waiting for probeWindow to pass.
@@ -72,8 +76,11 @@ func newProbeFacts(j *job) *probeFacts {
 	hs := j.hs
 	client, server := (&connStream{info: &j.info}).endpoints(hs)
 	f := &probeFacts{client: client, server: server, first: j.info.First,
-		serverHello: hs.ServerHello != nil, chain: hs.Chain,
+		serverHello: hs.ServerHello != nil, chain: hs.Chain, status: string(hs.Status),
 		certSeen: hs.Status == tlsparse.CertPresent && len(hs.Chain) > 0}
+	if hs.Version != 0 {
+		f.version = hs.Version.String()
+	}
 	if ch := hs.ClientHello; ch != nil {
 		f.hello, f.sni = true, ch.SNI
 		for _, s := range ch.CipherSuites {
@@ -91,7 +98,7 @@ func newProbeFacts(j *job) *probeFacts {
 		slices.Sort(f.exts)
 		f.exts = slices.Compact(f.exts)
 	}
-	if !f.certSeen && (hs.Status == tlsparse.CertEncrypted || hs.Status == tlsparse.CertResumed) {
+	if f.hello && !f.certSeen && (hs.Status == tlsparse.CertEncrypted || hs.Status == tlsparse.CertResumed) {
 		jc := *j
 		f.job = &jc
 	}
@@ -157,12 +164,12 @@ func (fr *fileRun) holdForProbes(r *Record, f *probeFacts) {
 			ev = append(ev, "certificate-used")
 		}
 		parent.Probe = &ProbeRef{Time: r.Time, Client: r.Client, Server: r.Server,
-			TLSVersion: r.TLSVersion, CertStatus: r.CertStatus, Evidence: ev}
+			TLSVersion: f.version, CertStatus: f.status, Evidence: ev}
 		c.r = parent
 		c.f.job = nil
 	}
 	if len(fr.hold) == 0 && (f == nil || !f.hello) {
-		fr.out(r) // nothing to wait for: it cannot have a probe
+		fr.out(r) // nothing to wait for: it cannot have a probe (nor be a stub)
 		return
 	}
 	h := &held{r: r, f: f}
@@ -187,7 +194,7 @@ func (fr *fileRun) holdForProbes(r *Record, f *probeFacts) {
 // release passes on a held record and forgets it; records leave in the
 // order they came, so it is the oldest of its endpoints.
 func (fr *fileRun) release(h *held) {
-	fr.out(h.r)
+	fr.out(fr.realize(h))
 	if h.f == nil {
 		return
 	}
@@ -201,6 +208,26 @@ func (fr *fileRun) release(h *held) {
 	}
 }
 
+// realize builds the record of a held connection whose record waited for a
+// probe's certificate (see stub), keeping the labels matching gave it.
+func (fr *fileRun) realize(h *held) *Record {
+	if h.f == nil || h.f.job == nil {
+		return h.r
+	}
+	r := fr.an.record(fr, h.f.job)
+	r.Role, r.ProbeOf, r.Probe = h.r.Role, h.r.ProbeOf, h.r.Probe
+	h.f.job, h.r = nil, r
+	return r
+}
+
+// stub stands in for the record of j while a probe may still bring the
+// certificate the connection lacks: the record is built once, when that
+// is known (realize, withProbeCert). It has what matching and ordering
+// read: the time and the endpoints.
+func (fr *fileRun) stub(j *job, f *probeFacts) *Record {
+	return &Record{File: fr.name, Time: Time(j.info.First), Client: f.client.String(), Server: f.server.String()}
+}
+
 // flushHeld passes on every record held, at the end of the file.
 func (fr *fileRun) flushHeld() {
 	for i, h := range fr.hold {
@@ -211,9 +238,9 @@ func (fr *fileRun) flushHeld() {
 	fr.holdBy = nil
 }
 
-// withProbeCert rebuilds the record of j as if the probe's certificate
-// had been in the connection: the profiles decide on it, and cert_status
-// says where it came from.
+// withProbeCert builds the record of j as if the probe's certificate had
+// been in the connection: the profiles decide on it, and cert_status says
+// where it came from.
 func (fr *fileRun) withProbeCert(j *job, chain []*tlsparse.Certificate) *Record {
 	hs := *j.hs
 	hs.Chain = chain
