@@ -103,23 +103,23 @@ func makeKey(a, b netip.AddrPort) connKey {
 }
 
 type seg struct {
-	seq  uint32
+	seq  seqNum
 	data []byte
 	ts   time.Time
 }
 
-func (s *seg) end() uint32 { return s.seq + uint32(len(s.data)) }
+func (s *seg) end() seqNum { return s.seq.plus(len(s.data)) }
 
 // half is one direction of a connection.
 type half struct {
 	started  bool   // next is known
-	next     uint32 // next sequence number to deliver
+	next     seqNum // next sequence number to deliver
 	synSeen  bool
-	isn      uint32
+	isn      seqNum
 	ackValid bool   // ackTo holds an ACK from the peer ahead of next
-	ackTo    uint32 // highest acknowledgment the peer sent for this direction
+	ackTo    seqNum // highest acknowledgment the peer sent for this direction
 	fin      bool
-	finSeq   uint32
+	finSeq   seqNum
 	segs     []seg // out-of-order pieces, sorted, non-overlapping, all after next
 	buffered int   // bytes charged for segs
 
@@ -128,7 +128,7 @@ type half struct {
 	// disagrees with them is an overlap-conflict as much as one that
 	// disagrees with buffered data.
 	recent    []byte
-	recentEnd uint32
+	recentEnd seqNum
 
 	packets uint64 // segments captured from this side
 }
@@ -145,7 +145,7 @@ const recentSmall = 256
 const maxSpare = 1024
 
 // remember keeps b, delivered at seq, in the recent window.
-func (a *Assembler) remember(h *half, seq uint32, b []byte) {
+func (a *Assembler) remember(h *half, seq seqNum, b []byte) {
 	if len(h.recent) > 0 && seq != h.recentEnd {
 		h.recent = h.recent[:0] // after a gap the old bytes are not next to these
 	}
@@ -170,14 +170,14 @@ func (a *Assembler) remember(h *half, seq uint32, b []byte) {
 		}
 		h.recent = append(h.recent, b...)
 	}
-	h.recentEnd = seq + uint32(len(b))
+	h.recentEnd = seq.plus(len(b))
 }
 
 // disagrees reports whether b at seq differs from the remembered delivered
 // bytes it overlaps.
-func (h *half) disagrees(seq uint32, b []byte) bool {
-	start := h.recentEnd - uint32(len(h.recent))
-	lo, hi := seq, seq+uint32(len(b))
+func (h *half) disagrees(seq seqNum, b []byte) bool {
+	start := h.recentEnd.plus(-len(h.recent))
+	lo, hi := seq, seq.plus(len(b))
 	if seqLT(lo, start) {
 		lo = start
 	}
@@ -332,8 +332,15 @@ func (a *Assembler) Close() {
 	a.closed = nil
 }
 
-func seqLT(a, b uint32) bool { return int32(a-b) < 0 }
-func seqGT(a, b uint32) bool { return int32(a-b) > 0 }
+// seqNum is a TCP sequence number: arithmetic modulo 2^32, compared by
+// the sign of the difference (RFC 9293, Section 3.4).
+type seqNum uint32
+
+// plus is s advanced by n bytes (n may be negative).
+func (s seqNum) plus(n int) seqNum { return s + seqNum(uint32(n)) }
+
+func seqLT(a, b seqNum) bool { return int32(a-b) < 0 }
+func seqGT(a, b seqNum) bool { return int32(a-b) > 0 }
 
 func (a *Assembler) tcp(p *packet, ts time.Time) {
 	src := netip.AddrPortFrom(p.src, p.sport)
@@ -523,7 +530,7 @@ func (a *Assembler) segment(c *conn, d Dir, p *packet, ts time.Time) {
 		a.data(c, d, seq, p.payload, p.missing, ts)
 	}
 	if p.flags&flagFIN != 0 && !h.fin {
-		h.fin, h.finSeq = true, seq+uint32(len(p.payload)+p.missing)
+		h.fin, h.finSeq = true, seq.plus(len(p.payload)+p.missing)
 		if !h.started {
 			h.started, h.next = true, h.finSeq
 		}
@@ -540,12 +547,12 @@ func (a *Assembler) segment(c *conn, d Dir, p *packet, ts time.Time) {
 }
 
 // data handles payload at seq of direction d.
-func (a *Assembler) data(c *conn, d Dir, seq uint32, b []byte, missing int, ts time.Time) {
+func (a *Assembler) data(c *conn, d Dir, seq seqNum, b []byte, missing int, ts time.Time) {
 	h := &c.h[d]
 	if !h.started {
 		h.started, h.next = true, seq // SYN not captured: start here
 	}
-	end := seq + uint32(len(b))
+	end := seq.plus(len(b))
 	if seqLT(seq, h.next) && len(h.recent) > 0 && h.disagrees(seq, b) {
 		// First data wins: what was delivered stays; the rewrite is
 		// reported, as evasion looks like this.
@@ -573,7 +580,7 @@ func (a *Assembler) data(c *conn, d Dir, seq uint32, b []byte, missing int, ts t
 		if missing > 0 {
 			// The snap length cut the segment: its remainder is lost.
 			a.gap(c, d, missing)
-			h.next += uint32(missing)
+			h.next = h.next.plus(missing)
 		}
 		return
 	}
@@ -590,9 +597,9 @@ func (a *Assembler) data(c *conn, d Dir, seq uint32, b []byte, missing int, ts t
 
 // insert buffers b at seq (seq >= next) where no earlier data is buffered;
 // where it overlaps buffered data the first data wins.
-func (a *Assembler) insert(c *conn, d Dir, seq uint32, b []byte, ts time.Time) {
+func (a *Assembler) insert(c *conn, d Dir, seq seqNum, b []byte, ts time.Time) {
 	h := &c.h[d]
-	off := func(s uint32) uint32 { return s - h.next }
+	off := func(s seqNum) uint32 { return uint32(s - h.next) }
 	i, _ := slices.BinarySearchFunc(h.segs, off(seq), func(s seg, t uint32) int {
 		if off(s.end()) <= t {
 			return -1
@@ -613,12 +620,12 @@ func (a *Assembler) insert(c *conn, d Dir, seq uint32, b []byte, ts time.Time) {
 		}
 		s := &h.segs[i]
 		// seq is inside s: compare the overlap, keep s.
-		o := seq - s.seq
+		o := uint32(seq - s.seq)
 		n := min(uint32(len(s.data))-o, uint32(len(b)))
 		if !bytes.Equal(s.data[o:o+n], b[:n]) {
 			conflict = true
 		}
-		b, seq = b[n:], seq+n
+		b, seq = b[n:], seq.plus(int(n))
 		i++
 	}
 	if conflict {
@@ -626,7 +633,7 @@ func (a *Assembler) insert(c *conn, d Dir, seq uint32, b []byte, ts time.Time) {
 	}
 }
 
-func (a *Assembler) store(h *half, i int, seq uint32, b []byte, ts time.Time) {
+func (a *Assembler) store(h *half, i int, seq seqNum, b []byte, ts time.Time) {
 	cp := append([]byte(nil), b...)
 	h.segs = slices.Insert(h.segs, i, seg{seq: seq, data: cp, ts: ts})
 	n := len(cp) + segOverhead
@@ -662,7 +669,7 @@ func (a *Assembler) advance(c *conn, d Dir) {
 		}
 		// A hole the peer acknowledged past will never be filled: the
 		// capture missed it.
-		var holeEnd uint32
+		var holeEnd seqNum
 		switch {
 		case len(h.segs) > 0:
 			holeEnd = h.segs[0].seq

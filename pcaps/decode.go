@@ -57,7 +57,7 @@ type packet struct {
 	src, dst     netip.Addr
 	proto        uint8
 	sport, dport uint16
-	seq, ack     uint32
+	seq, ack     seqNum
 	flags        uint8
 	payload      []byte
 	// missing counts payload bytes the IP header declares but the capture
@@ -451,7 +451,7 @@ func (dc *decoder) transport(proto uint8, p []byte, missing, depth int) result {
 		}
 		dc.p.proto = protoTCP
 		dc.p.sport, dc.p.dport = be16(p[0:2]), be16(p[2:4])
-		dc.p.seq, dc.p.ack = be32(p[4:8]), be32(p[8:12])
+		dc.p.seq, dc.p.ack = seqNum(be32(p[4:8])), seqNum(be32(p[8:12]))
 		dc.p.flags = p[13]
 		dc.p.payload = p[off:]
 		dc.p.missing = missing
