@@ -319,7 +319,7 @@ func certRecord(c *tlsparse.Certificate) (r *CertRecord, bad []string) {
 	return r, u.bad
 }
 
-// chainLine is the one-line Summary of a chain certificate, escaped with
+// chainLine is the one-line summary of a chain certificate, escaped with
 // escapeNonUTF8; bad says whether it needed it.
 func chainLine(c *tlsparse.Certificate) (line string, bad bool) {
 	var b strings.Builder

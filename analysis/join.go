@@ -48,14 +48,14 @@ type joiner struct {
 	recs     []*Record
 	file     []int // index of the file each record came from
 	cur      int   // the file being written
-	rules    bool  // URL rules given: the Summary counts the rule flags
+	rules    bool  // URL rules given: the summary counts the rule flags
 	max      int   // records held at most (Options.MaxJoin)
 	overflow bool  // maxJoin was passed: records go straight out
 	joined   int   // connections seen at several capture points
 	points   int   // the capture points of those
 	flagged  int   // records that joining gave their first flag
 	// merged counts the records merged into another, as the files counted
-	// them: the Summary takes them off, so that a connection seen at two
+	// them: the summary takes them off, so that a connection seen at two
 	// capture points is one TLS connection, as it is one row.
 	merged Summary
 }

@@ -100,7 +100,7 @@ type NameVerdict struct {
 type RuleRef struct {
 	Layer  string `json:"layer"`          // access, si or dns
 	Source string `json:"source"`         // file:line
-	Text   string `json:"text"`           // the line; for an FMC rule a Summary
+	Text   string `json:"text"`           // the line; for an FMC rule a summary
 	Name   string `json:"name,omitempty"` // the FMC rule's name
 }
 

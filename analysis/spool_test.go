@@ -215,16 +215,7 @@ func TestSpool(t *testing.T) {
 		}
 		sp.close(Summary{Files: 1, TLS: len(recs)}, io.ErrUnexpectedEOF)
 	})
-	for {
-		batch, err := sp.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, batch...)
-	}
+	got = drain(t, sp)
 	wg.Wait()
 	if len(got) != len(recs) {
 		t.Fatalf("%d records back, want %d", len(got), len(recs))
@@ -278,17 +269,7 @@ func TestSpoolCannotSpill(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	n := 0
-	for {
-		batch, err := sp.next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		n += len(batch)
-	}
+	n := len(drain(t, sp))
 	<-done
 	if n != len(recs) {
 		t.Errorf("%d records back, want %d", n, len(recs))
@@ -355,4 +336,20 @@ func TestFilesPanic(t *testing.T) {
 func repoRoot(t *testing.T) {
 	t.Helper()
 	t.Chdir("..")
+}
+
+// drain takes every record of sp, in order, until the file is done.
+func drain(t *testing.T, sp *spool) []*Record {
+	t.Helper()
+	var got []*Record
+	for {
+		batch, err := sp.next()
+		if err == io.EOF {
+			return got
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, batch...)
+	}
 }
