@@ -85,7 +85,7 @@ func (k *connKey) recentSlot() int {
 // lookup finds the connection with key k.
 func (a *Assembler) lookup(k *connKey) *conn {
 	slot := &a.recent[k.recentSlot()]
-	if c := *slot; c != nil && c.key == *k {
+	if c := *slot; c != nil && c.is(k) {
 		return c
 	}
 	c := a.conns[*k]
@@ -110,16 +110,19 @@ type seg struct {
 
 func (s *seg) end() seqNum { return s.seq.plus(len(s.data)) }
 
-// half is one direction of a connection.
+// half is one direction of a connection. Its fields are ordered so that
+// it packs small: every tracked connection holds two (see conn).
 type half struct {
-	started  bool   // next is known
-	next     seqNum // next sequence number to deliver
-	synSeen  bool
-	isn      seqNum
-	ackValid bool   // ackTo holds an ACK from the peer ahead of next
-	ackTo    seqNum // highest acknowledgment the peer sent for this direction
-	fin      bool
-	finSeq   seqNum
+	next      seqNum // next sequence number to deliver
+	isn       seqNum
+	ackTo     seqNum // highest acknowledgment the peer sent for this direction
+	finSeq    seqNum
+	recentEnd seqNum // where recent ends
+	started   bool   // next is known
+	synSeen   bool
+	ackValid  bool // ackTo holds an ACK from the peer ahead of next
+	fin       bool
+
 	segs     []seg // out-of-order pieces, sorted, non-overlapping, all after next
 	buffered int   // bytes charged for segs
 
@@ -127,8 +130,7 @@ type half struct {
 	// recentEnd, while the stream is wanted: a retransmission that
 	// disagrees with them is an overlap-conflict as much as one that
 	// disagrees with buffered data.
-	recent    []byte
-	recentEnd seqNum
+	recent []byte
 
 	packets uint64 // segments captured from this side
 }
@@ -139,7 +141,7 @@ type half struct {
 const recentWindow = 1024
 
 // recentSmall is the least a new recent window holds.
-const recentSmall = 256
+const recentSmall = 64
 
 // maxSpare bounds the recent windows kept for reuse.
 const maxSpare = 1024
@@ -190,16 +192,31 @@ func (h *half) disagrees(seq seqNum, b []byte) bool {
 	return !bytes.Equal(b[lo-seq:hi-seq], h.recent[lo-start:hi-start])
 }
 
+// conn is one tracked connection. A busy capture tracks up to
+// Config.MaxConns of them, so its size is what such a capture costs (a
+// test keeps it within 384 bytes): its key is worked out from info, not
+// kept twice, and its time is a plain count of nanoseconds.
 type conn struct {
 	info       ConnInfo
-	key        connKey
 	s          Stream
 	h          [2]half
-	done       bool      // Data returned false
-	ended      bool      // End was called; the entry only absorbs stray packets
-	last       time.Time // last activity; once ended, when it ended
-	prev, next *conn     // LRU list of live connections, head = most recently active
+	last       int64 // last activity (Unix nanoseconds); once ended, when it ended
+	prev, next *conn // LRU list of live connections, head = most recently active
+	done       bool  // Data returned false
+	ended      bool  // End was called; the entry only absorbs stray packets
 }
+
+// key is c's key in the connection map.
+func (c *conn) key() connKey { return makeKey(c.info.A, c.info.B) }
+
+// is reports whether c is the connection of key k.
+func (c *conn) is(k *connKey) bool {
+	a, b := c.info.A, c.info.B
+	return a == k.lo && b == k.hi || a == k.hi && b == k.lo
+}
+
+// since is how long before now c was last active.
+func (c *conn) since(now time.Time) time.Duration { return time.Duration(now.UnixNano() - c.last) }
 
 // Assembler decodes packets, reassembles TCP connections into per-direction
 // byte streams and collects DNS answers. It is not safe for concurrent use.
@@ -299,13 +316,13 @@ func (a *Assembler) Packet(data []byte, ci gopacket.CaptureInfo, link LinkType) 
 func (a *Assembler) Flush(now time.Time) {
 	a.lastFlush = now
 	a.dec.defrag.DiscardOlderThan(now.Add(-fragTimeout))
-	for c := a.tail; c != nil && now.Sub(c.last) >= a.cfg.IdleTimeout; c = a.tail {
+	for c := a.tail; c != nil && c.since(now) >= a.cfg.IdleTimeout; c = a.tail {
 		a.end(c, EndIdle, now)
 		a.remove(c)
 	}
 	for len(a.closed) > 0 {
 		c := a.closed[0]
-		if a.conns[c.key] == c && now.Sub(c.last) < closedLinger {
+		if a.conns[c.key()] == c && c.since(now) < closedLinger {
 			break
 		}
 		a.remove(c)
@@ -393,7 +410,7 @@ func (c *conn) dir(src netip.AddrPort) Dir {
 
 func (a *Assembler) newConn(k connKey, src, dst netip.AddrPort, syn, ack bool, ts time.Time) *conn {
 	for len(a.conns) >= a.cfg.MaxConns && len(a.closed) > 0 {
-		if old := a.closed[0]; a.conns[old.key] == old {
+		if old := a.closed[0]; a.conns[old.key()] == old {
 			a.remove(old)
 		}
 		a.closed[0] = nil
@@ -406,7 +423,7 @@ func (a *Assembler) newConn(k connKey, src, dst netip.AddrPort, syn, ack bool, t
 		a.remove(old)
 	}
 	a.nextID++
-	c := &conn{key: k}
+	c := &conn{}
 	c.info = ConnInfo{ID: a.nextID, A: src, B: dst, SYN: syn && !ack, First: ts, Outer: a.dec.p.outer}
 	if syn && ack { // SYN-ACK first: its receiver initiated
 		c.info.A, c.info.B = dst, src
@@ -420,8 +437,8 @@ func (a *Assembler) newConn(k connKey, src, dst netip.AddrPort, syn, ack bool, t
 
 // touch marks c as the most recently active connection.
 func (a *Assembler) touch(c *conn, ts time.Time) {
-	if ts.After(c.last) {
-		c.last = ts
+	if t := ts.UnixNano(); t > c.last {
+		c.last = t
 	}
 	if a.head == c {
 		return
@@ -459,10 +476,11 @@ func (a *Assembler) remove(c *conn) {
 	if !c.ended {
 		a.unlink(c)
 	}
-	if a.conns[c.key] == c {
-		delete(a.conns, c.key)
+	k := c.key()
+	if a.conns[k] == c {
+		delete(a.conns, k)
 	}
-	if slot := &a.recent[c.key.recentSlot()]; *slot == c {
+	if slot := &a.recent[k.recentSlot()]; *slot == c {
 		*slot = nil
 	}
 	a.free(c)
@@ -498,7 +516,7 @@ func (a *Assembler) end(c *conn, reason EndReason, ts time.Time) {
 	// The entry lingers on the closed queue without the stream's state.
 	c.s = nil
 	a.unlink(c)
-	c.last = ts
+	c.last = ts.UnixNano()
 	a.closed = append(a.closed, c)
 }
 

@@ -43,31 +43,31 @@ const classifyLen = RecordHeaderLen + 1
 const maxSSLv2Record = 0x7fff
 
 type dirState struct {
-	head  [classifyLen]byte // leading bytes until classified
-	headN int
-	role  role
-	dead  bool // no more parsing of this direction
-	cut   bool // dead because bytes were lost, damaged or over a cap
-	sslv2 bool // the next record is an SSLv2 hello
-
+	// The small fields first, together: every tracked connection holds
+	// two of these, and their size is its memory (see Observer).
+	head    [classifyLen]byte // leading bytes until classified
 	hdr     [RecordHeaderLen]byte
-	hdrN    int // == RecordHeaderLen while inside a record
+	alert   [2]byte
+	carry   [helloSigLen - 1]byte
+	role    role
 	recType uint8
-	recLeft int
+	dead    bool // no more parsing of this direction
+	cut     bool // dead because bytes were lost, damaged or over a cap
+	sslv2   bool // the next record is an SSLv2 hello
+	ccs     bool
+	pre     bool // scanning a plain-text preamble for a hello
 
-	msg      []byte  // buffered handshake message (or SSLv2 record); reused
-	msgBox   *[]byte // msg's holder in msgBuffers, when it came from there
-	msgNeed  int     // full length of the buffered message once known
-	skipLeft int     // body bytes of an unbuffered message still to skip
+	headN    int
+	hdrN     int // == RecordHeaderLen while inside a record
+	recLeft  int
+	msgNeed  int // full length of the buffered message once known
+	skipLeft int // body bytes of an unbuffered message still to skip
+	alertN   int
+	preN     int // preamble bytes scanned
+	carryN   int
 
-	alert  [2]byte
-	alertN int
-	ccs    bool
-
-	pre    bool // scanning a plain-text preamble for a hello
-	preN   int  // preamble bytes scanned
-	carry  [helloSigLen - 1]byte
-	carryN int
+	msg    []byte  // buffered handshake message (or SSLv2 record); reused
+	msgBox *[]byte // msg's holder in msgBuffers, when it came from there
 }
 
 // pending reports whether the direction stopped inside a record or message.

@@ -52,10 +52,13 @@ func (o *analyzeOptions) prepare(cmd string, fs *pflag.FlagSet, stderr io.Writer
 		return err
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		// tsid's live data is small (connections in flight, records
-		// waiting for their turn) but a busy capture makes garbage fast:
-		// a soft limit per file in flight keeps the heap near the live
-		// data. GOMEMLIMIT, when set, wins.
+		// The soft limit caps the heap per file in flight. It sits above
+		// what a file can need (100,000 tracked connections of about 1
+		// KB each, the records waiting for their turn): a limit below the
+		// live data makes the collector run without pause (issue 12).
+		// Below it the collector's usual pacing keeps the heap near twice
+		// the live data, which for most captures is a few MB. GOMEMLIMIT,
+		// when set, wins.
 		debug.SetMemoryLimit(int64(max(1, min(o.jobs, files))) * memoryPerFile)
 	}
 	return nil
@@ -82,7 +85,7 @@ func (o *analyzeOptions) openOutput(an *analysis.Analyzer, files []string, stdou
 }
 
 // memoryPerFile is the soft memory limit per file analyzed at once.
-const memoryPerFile = 64 << 20
+const memoryPerFile = 256 << 20
 
 var formats = report.Formats
 

@@ -26,7 +26,7 @@ func main() {
 }
 
 const usage = `usage: tsidgen samples [-dir DIR]
-       tsidgen traffic -shape bulk|handshakes -o FILE [-size N] [-conns N] [-seed N]
+       tsidgen traffic -shape bulk|handshakes|halfopen -o FILE [-size N] [-conns N] [-seed N]
 
 samples writes the sample captures (see testdata/samples/README.md) to DIR.
 traffic writes a large benchmark capture of interleaved connections that

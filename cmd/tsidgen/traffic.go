@@ -15,14 +15,15 @@ import (
 )
 
 // runTraffic writes a benchmark capture: `-shape bulk` (-size bytes, mostly
-// application data) or `-shape handshakes` (-conns TLS connections).
+// application data), `-shape handshakes` (-conns TLS connections) or
+// `-shape halfopen` (-conns connections that stop in their ClientHello).
 func runTraffic(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("tsidgen traffic", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	shape := fs.String("shape", "", "bulk (large transfers) or handshakes (many short connections)")
+	shape := fs.String("shape", "", "bulk (large transfers), handshakes (many short connections) or halfopen (SYN, SYN-ACK, 40 bytes of a ClientHello)")
 	out := fs.String("o", "", "output file (pcap)")
 	size := fs.String("size", "1G", "bulk: stop starting connections at this file size (K, M, G = KiB, MiB, GiB)")
-	conns := fs.Int("conns", 200_000, "handshakes: TLS connections to write")
+	conns := fs.Int("conns", 200_000, "handshakes, halfopen: TLS connections to write")
 	seed := fs.Uint64("seed", 1, "random seed: equal seeds give identical files")
 	appData := fs.String("appdata", "", "mean application data per TLS connection (default: the shape's)")
 	if err := fs.Parse(args); err != nil {
@@ -47,8 +48,13 @@ func runTraffic(args []string, stdout, stderr io.Writer) error {
 			return errors.New("traffic: -conns must be positive")
 		}
 		cfg = synth.HandshakeTraffic(*seed, *conns)
+	case "halfopen":
+		if *conns <= 0 {
+			return errors.New("traffic: -conns must be positive")
+		}
+		cfg = synth.HalfOpenTraffic(*seed, *conns)
 	default:
-		return fmt.Errorf("traffic: -shape %q: want bulk or handshakes", *shape)
+		return fmt.Errorf("traffic: -shape %q: want bulk, handshakes or halfopen", *shape)
 	}
 	if *appData != "" {
 		n, err := parseSize(*appData)

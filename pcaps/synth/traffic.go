@@ -44,6 +44,12 @@ type TrafficConfig struct {
 	// DNS is the share of TLS connections preceded by a DNS lookup of the
 	// server's name.
 	DNS float64
+	// HalfOpen, when above zero, cuts every TLS connection after the
+	// SYN, the SYN-ACK and the first HalfOpen bytes of its ClientHello:
+	// nothing more is sent, no FIN, no server data (a slow-hello attack, a
+	// scan, a busy firewall's outside interface). The connections stay
+	// open to the end of the capture.
+	HalfOpen int
 	// NoiseTCP and NoiseUDP are non-TLS TCP connections (plain HTTP,
 	// SSH-like) and UDP datagrams (syslog, NTP, QUIC-like) per TLS
 	// connection.
@@ -66,6 +72,12 @@ func HandshakeTraffic(seed uint64, conns int) TrafficConfig {
 		Seed: seed, Conns: conns, AppData: 600, Concurrency: 256,
 		Reorder: 0.01, Retransmit: 0.005, DNS: 0.3, NoiseTCP: 0.05, NoiseUDP: 0.2,
 	}
+}
+
+// HalfOpenTraffic is the "halfopen" benchmark shape: conns connections
+// that each send a SYN, get a SYN-ACK and send 40 bytes of a ClientHello.
+func HalfOpenTraffic(seed uint64, conns int) TrafficConfig {
+	return TrafficConfig{Seed: seed, Conns: conns, AppData: 200, Concurrency: 256, HalfOpen: 40}
 }
 
 // TrafficStats counts what WriteTraffic wrote.
@@ -153,6 +165,13 @@ func WriteTraffic(w io.Writer, cfg TrafficConfig) (TrafficStats, error) {
 			}
 		}
 		st.TLSConns++
+		if cfg.HalfOpen > 0 { // what the hello would have said is not sent
+			n := int64(min(cfg.HalfOpen, len(conv.Chunks[0].Data)))
+			st.HandshakeBytes += n
+			st.PayloadBytes += n
+			active = append(active, newFlow(&conv, r, cfg))
+			return nil
+		}
 		if conv.SNI == "" {
 			st.NoSNI++
 		}
@@ -261,6 +280,16 @@ func newFlow(conv *Conversation, r *rand.Rand, cfg TrafficConfig) *flow {
 	t := TCP{ClientISN: r.Uint32(), ServerISN: r.Uint32()}
 	f := &flow{ends: [2]netip.AddrPort{conv.Client, conv.Server}, mss: t.mss(conv.Client.Addr().Is6())}
 	segs := segments(conv, t)
+	if cfg.HalfOpen > 0 {
+		// SYN, SYN-ACK, and the client's first bytes (after its ACK).
+		for k, s := range segs {
+			if len(s.payload) > 0 {
+				s.payload = s.payload[:min(len(s.payload), cfg.HalfOpen)]
+				f.segs = append(segs[:k:k], s)
+				return f
+			}
+		}
+	}
 	out := make([]segment, 0, len(segs)+4)
 	for k := 0; k < len(segs); k++ {
 		s := segs[k]

@@ -91,3 +91,27 @@ func TestTrafficPoolChains(t *testing.T) {
 		}
 	}
 }
+
+// TestHalfOpenTraffic: every connection is a SYN, a SYN-ACK, the client's
+// ACK and 40 bytes of a ClientHello, and nothing after.
+func TestHalfOpenTraffic(t *testing.T) {
+	cfg := HalfOpenTraffic(3, 200)
+	cfg.Pool = 8
+	var b bytes.Buffer
+	st, err := WriteTraffic(&b, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flows, _, err := Decode(bytes.NewReader(b.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.TLSConns != 200 || len(flows) != 200 || st.Packets != 4*200 || st.HandshakeBytes != 40*200 {
+		t.Fatalf("%d connections, %d flows, %d packets, %d handshake bytes", st.TLSConns, len(flows), st.Packets, st.HandshakeBytes)
+	}
+	for _, f := range flows {
+		if s := f.Streams[Client]; len(s) != 40 || s[0] != 22 || s[5] != 1 || len(f.Streams[Server]) != 0 || f.Packets != 4 {
+			t.Fatalf("%v: client %d bytes, server %d bytes, %d packets", f.Client, len(s), len(f.Streams[Server]), f.Packets)
+		}
+	}
+}
