@@ -128,7 +128,11 @@ func (an *Analyzer) record(fr *fileRun, j *job) *Record {
 	}
 	f.DNSNames = r.DNSNames
 
-	as := sniid.Assess(&f, an.chosen, an.others)
+	assess := sniid.AssessBrief // the traces are only for --explain
+	if an.opts.Explain {
+		assess = sniid.Assess
+	}
+	as := assess(&f, an.chosen, an.others)
 	d := as.Decision
 	r.Profile = an.chosen.Name
 	r.Host, r.HostSource, r.HostUnknown = d.Host, string(d.Source), d.Unknown

@@ -38,18 +38,34 @@ type Assessment struct {
 // name is skipped) and flags what makes the prediction unsafe. f == nil is
 // an empty Facts.
 func Assess(f *Facts, p Profile, others []Profile) Assessment {
+	return assess(f, p, others, true)
+}
+
+// AssessBrief is Assess without the traces (every Decision.Trace is nil):
+// what a caller that does not explain its decisions needs, for less.
+func AssessBrief(f *Facts, p Profile, others []Profile) Assessment {
+	return assess(f, p, others, false)
+}
+
+func assess(f *Facts, p Profile, others []Profile, trace bool) Assessment {
 	if f == nil {
 		f = &Facts{}
 	}
 	a := Assessment{Profiles: make([]Decision, 0, 1+len(others))}
 	// One backing array for every trace; each decision gets a full slice
 	// expression so that its trace cannot grow into the next one.
-	n := len(p.Steps)
-	for _, o := range others {
-		n += len(o.Steps)
+	var buf []TraceStep
+	if trace {
+		n := len(p.Steps)
+		for _, o := range others {
+			n += len(o.Steps)
+		}
+		buf = make([]TraceStep, n)
 	}
-	buf := make([]TraceStep, n)
 	next := func(q Profile) Decision {
+		if !trace {
+			return q.decide(f, nil)
+		}
 		d := q.decide(f, buf[:0:len(q.Steps)])
 		buf = buf[len(q.Steps):]
 		return d

@@ -233,3 +233,23 @@ func TestMeant(t *testing.T) {
 		t.Errorf("Meant kept %d names, want the cap %d", got, maxMeant)
 	}
 }
+
+// TestAssessBrief: the same decisions and flags as Assess, without traces.
+func TestAssessBrief(t *testing.T) {
+	for _, f := range []*Facts{fieldCase(), with(fieldCase(), func(f *Facts) { f.SNIStatus = SNIUnknown }),
+		with(fieldCase(), func(f *Facts) { f.SNI = "evil.example" }), {SNI: "a.example", CertStatus: CertEncrypted}, nil} {
+		for _, p := range Profiles() {
+			full, brief := Assess(f, p, Profiles()), AssessBrief(f, p, Profiles())
+			for i := range full.Profiles {
+				if brief.Profiles[i].Trace != nil {
+					t.Fatalf("%s: brief keeps a trace", p.Name)
+				}
+				full.Profiles[i].Trace = nil
+			}
+			full.Decision.Trace = nil
+			if diff := cmp.Diff(full, brief); diff != "" {
+				t.Errorf("%s: brief differs (-full +brief):\n%s", p.Name, diff)
+			}
+		}
+	}
+}

@@ -28,3 +28,12 @@ func BenchmarkDecide(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkAssessBrief(b *testing.B) {
+	f := fieldCase()
+	ps := Profiles()
+	b.ReportAllocs()
+	for b.Loop() {
+		AssessBrief(f, ps[0], ps)
+	}
+}

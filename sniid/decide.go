@@ -55,18 +55,22 @@ func (p Profile) Decide(f *Facts) Decision {
 }
 
 // decide is Decide appending the trace to buf, so that Assess can give all
-// profiles one backing array. f is not nil.
+// profiles one backing array; a nil buf keeps no trace. f is not nil.
 func (p Profile) decide(f *Facts, buf []TraceStep) Decision {
 	d := Decision{Profile: p.Name, Trace: buf}
 	for _, s := range p.Steps {
 		ts, out, why := s.eval(f)
-		d.Trace = append(d.Trace, ts)
+		if buf != nil {
+			d.Trace = append(d.Trace, ts)
+		}
 		switch out {
 		case taken:
 			d.Host, d.Source = ts.Value, s.Source()
 			return d
 		case unknown:
-			d.Trace[len(d.Trace)-1].Unknown = true
+			if buf != nil {
+				d.Trace[len(d.Trace)-1].Unknown = true
+			}
 			d.Unknown = why
 			return d
 		}
