@@ -58,11 +58,12 @@ func main() {
 }
 
 type config struct {
-	tsid, bareread, tshark string
-	bulk, bulkLarge, hands string
-	runs                   int
-	rev                    string
-	maxRSSMB               float64
+	tsid, bareread, tshark  string
+	bulk, bulkLarge, hands  string
+	halfOpen, halfOpenLarge string // connections that stop in their ClientHello (optional)
+	runs                    int
+	rev                     string
+	maxRSSMB                float64
 }
 
 func run(args []string, stdout, stderr io.Writer) (int, error) {
@@ -75,6 +76,8 @@ func run(args []string, stdout, stderr io.Writer) (int, error) {
 	fs.StringVar(&c.bulk, "bulk", "", "bulk-shaped capture")
 	fs.StringVar(&c.bulkLarge, "bulk-large", "", "larger capture of the same shape as -bulk, for RSS growth (optional)")
 	fs.StringVar(&c.hands, "handshakes", "", "handshake-shaped capture")
+	fs.StringVar(&c.halfOpen, "halfopen", "", "half-open capture: SYN, SYN-ACK, 40 bytes of a ClientHello per connection (optional)")
+	fs.StringVar(&c.halfOpenLarge, "halfopen-large", "", "larger capture of the same shape as -halfopen, for RSS and linearity (optional)")
 	fs.IntVar(&c.runs, "runs", 3, "runs of tsid and bareread per file; the best time counts")
 	fs.StringVar(&c.rev, "rev", "", "tsid revision to print (default: from the build information)")
 	fs.Float64Var(&c.maxRSSMB, "max-rss", 100, "tsid peak RSS target in MB")
@@ -90,7 +93,7 @@ func run(args []string, stdout, stderr io.Writer) (int, error) {
 	if c.runs < 1 {
 		return 2, errors.New("-runs must be at least 1")
 	}
-	for _, f := range []string{c.bulk, c.bulkLarge, c.hands} {
+	for _, f := range []string{c.bulk, c.bulkLarge, c.hands, c.halfOpen, c.halfOpenLarge} {
 		if f == "" {
 			continue
 		}
@@ -119,11 +122,25 @@ func run(args []string, stdout, stderr io.Writer) (int, error) {
 		return 2, err
 	}
 	rows = append(rows, hands...)
+	var half, halfLarge []row
+	if c.halfOpen != "" {
+		if half, err = m.file(c, c.halfOpen, true, true); err != nil {
+			return 2, err
+		}
+		rows = append(rows, half...)
+	}
+	if c.halfOpenLarge != "" {
+		if halfLarge, err = m.file(c, c.halfOpenLarge, false, false); err != nil {
+			return 2, err
+		}
+		rows = append(rows, halfLarge...)
+	}
 
 	fmt.Fprintln(stdout)
 	printTable(stdout, rows)
 	fmt.Fprintln(stdout)
 	checks := evaluate(c.maxRSSMB, bulk, large, hands)
+	checks = append(checks, evaluateHalfOpen(half, halfLarge)...)
 	failed := printChecks(stdout, checks)
 	fmt.Fprintln(stdout)
 	if failed > 0 {
@@ -511,6 +528,36 @@ func tool(rows []row, name string) (row, bool) {
 		}
 	}
 	return row{}, false
+}
+
+// Targets of the half-open shape (issue 12): as fast against tshark as
+// whole handshakes, linear in the connections, and bounded in memory
+// however many there are (the assembler tracks at most 100,000).
+const (
+	halfOpenVsTshark = 15  // tsid/tshark throughput at least
+	halfOpenMaxRSS   = 300 // MB, on the large file
+	halfOpenLinear   = 5   // the large file (5x the connections) in at most this many times the time
+)
+
+// evaluateHalfOpen checks the half-open targets, when those files ran.
+func evaluateHalfOpen(half, large []row) []check {
+	var cs []check
+	ht, ok := tool(half, "tsid")
+	if !ok {
+		return nil
+	}
+	if sh, ok := tool(half, "tshark"); ok {
+		v := sh.seconds() / ht.seconds()
+		cs = append(cs, check{"halfopen: tsid/tshark throughput", fmt.Sprintf("%.1fx", v), fmt.Sprintf(">= %dx", halfOpenVsTshark), v >= halfOpenVsTshark})
+	}
+	if lt, ok := tool(large, "tsid"); ok {
+		cs = append(cs, check{"halfopen: tsid peak RSS (" + lt.file + ")", fmt.Sprintf("%.1f MB", lt.rssMB()),
+			fmt.Sprintf("<= %d MB", halfOpenMaxRSS), lt.rssMB() <= halfOpenMaxRSS})
+		v := lt.seconds() / ht.seconds()
+		cs = append(cs, check{"halfopen: time " + ht.file + " -> " + lt.file, fmt.Sprintf("%.1fx", v),
+			fmt.Sprintf("<= %dx", halfOpenLinear), v <= halfOpenLinear})
+	}
+	return cs
 }
 
 // evaluate checks the targets. Throughput ratios are ratios of wall times on
