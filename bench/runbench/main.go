@@ -237,8 +237,8 @@ func (m *measurer) file(c config, path string, withBare, withTshark bool) ([]row
 			return nil, fmt.Errorf("tshark output for %s: %v", base, err)
 		}
 		r.wall, r.cpu, r.rssKB, r.tlsConns = mm.wall, mm.cpu, mm.rssKB, ts.conns
-		r.note = fmt.Sprintf("%d ClientHellos (%d with SNI), %d Certificate messages (%d SAN names); tsid: %d TLS connections (%d with SNI)",
-			ts.hellos, ts.sni, ts.certs, ts.sans, tc.tls, tc.tls-tc.noSNI)
+		r.note = fmt.Sprintf("%d ClientHellos (%d with SNI), %d Certificate messages (%d SAN names); tsid: %d TLS connections (%d with SNI, %d SNI unknown)",
+			ts.hellos, ts.sni, ts.certs, ts.sans, tc.tls, tc.tls-tc.noSNI-tc.sniUnknown, tc.sniUnknown)
 		rows = append(rows, r)
 	}
 	return rows, nil
@@ -353,10 +353,10 @@ func parseBareread(out []byte) (packets int64, err error) {
 	return strconv.ParseInt(string(m[1]), 10, 64)
 }
 
-var tsidSummary = regexp.MustCompile(`(?m)^tsid: files \d+, packets (\d+), .*\bTLS connections (\d+), without SNI (\d+)`)
+var tsidSummary = regexp.MustCompile(`(?m)^tsid: files \d+, packets (\d+), .*\bTLS connections (\d+), without SNI (\d+)(?:, SNI unknown (\d+))?`)
 
 // tsidCounts is what tsid's summary line on standard error says.
-type tsidCounts struct{ packets, tls, noSNI int64 }
+type tsidCounts struct{ packets, tls, noSNI, sniUnknown int64 }
 
 func parseTsidSummary(errOut []byte) (tsidCounts, error) {
 	m := tsidSummary.FindAllSubmatch(errOut, -1)
@@ -368,6 +368,9 @@ func parseTsidSummary(errOut []byte) (tsidCounts, error) {
 	c.packets, _ = strconv.ParseInt(string(last[1]), 10, 64)
 	c.tls, _ = strconv.ParseInt(string(last[2]), 10, 64)
 	c.noSNI, _ = strconv.ParseInt(string(last[3]), 10, 64)
+	if len(last[4]) > 0 {
+		c.sniUnknown, _ = strconv.ParseInt(string(last[4]), 10, 64)
+	}
 	return c, nil
 }
 

@@ -13,8 +13,12 @@ func TestParseTsidSummary(t *testing.T) {
 	errOut := []byte("tsid: x.pcap: packet 7: truncated\n" +
 		"tsid: files 1, packets 362905, TCP connections 21001, TLS connections 20000, without SNI 2210, flagged 3, evicted 0\n")
 	c, err := parseTsidSummary(errOut)
-	if want := (tsidCounts{362905, 20000, 2210}); err != nil || c != want {
+	if want := (tsidCounts{362905, 20000, 2210, 0}); err != nil || c != want {
 		t.Fatalf("parseTsidSummary = %+v, %v; want %+v", c, err, want)
+	}
+	c, err = parseTsidSummary([]byte("tsid: files 1, packets 800000, TCP connections 200000, TLS connections 200000, without SNI 0, SNI unknown 200000, flagged 200000, evicted 100000\n"))
+	if want := (tsidCounts{800000, 200000, 0, 200000}); err != nil || c != want {
+		t.Fatalf("with SNI unknown: parseTsidSummary = %+v, %v; want %+v", c, err, want)
 	}
 	if _, err := parseTsidSummary([]byte("tsid: x.pcap: no such file\n")); err == nil {
 		t.Fatal("parseTsidSummary without a summary line: no error")
