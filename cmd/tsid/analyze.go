@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -36,8 +35,9 @@ type analyzeOptions struct {
 	rules       ruleOptions // URL rules to judge the connections with
 	allProfiles bool        // every profile's result even without --profile all (rules check)
 
-	textDate time.Time // --date parsed; zero: each file's own date
-	notes    *notes    // warnings and notes on stderr
+	textDate   time.Time // --date parsed; zero: each file's own date
+	stopMemory func()    // stops the soft memory limit following the heap (memlimit.go)
+	notes      *notes    // warnings and notes on stderr
 }
 
 // prepare does what analyze and rules check share after parsing the
@@ -51,17 +51,18 @@ func (o *analyzeOptions) prepare(cmd string, fs *pflag.FlagSet, stderr io.Writer
 	if err := o.rules.load(cmd, fs, stderr, o.quiet); err != nil {
 		return err
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// The soft limit caps the heap per file in flight. It sits above
-		// what a file can need (100,000 tracked connections of about 1
-		// KB each, the records waiting for their turn): a limit below the
-		// live data makes the collector run without pause (issue 12).
-		// Below it the collector's usual pacing keeps the heap near twice
-		// the live data, which for most captures is a few MB. GOMEMLIMIT,
-		// when set, wins.
-		debug.SetMemoryLimit(int64(max(1, min(o.jobs, files))) * memoryPerFile)
+	if os.Getenv("GOMEMLIMIT") == "" { // GOMEMLIMIT, when set, wins
+		o.stopMemory = followMemory(int64(max(1, min(o.jobs, files))) * memoryPerFile)
 	}
 	return nil
+}
+
+// release stops what prepare started.
+func (o *analyzeOptions) release() {
+	if o.stopMemory != nil {
+		o.stopMemory()
+		o.stopMemory = nil
+	}
 }
 
 // openOutput returns where the results go (-o's temporary file, to be
@@ -83,9 +84,6 @@ func (o *analyzeOptions) openOutput(an *analysis.Analyzer, files []string, stdou
 	}
 	return out, commit, prog, nil
 }
-
-// memoryPerFile is the soft memory limit per file analyzed at once.
-const memoryPerFile = 256 << 20
 
 var formats = report.Formats
 
@@ -191,6 +189,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if err := o.prepare("analyze", fs, stderr, len(files)); err != nil {
 		return err
 	}
+	defer o.release()
 	an, err := o.analyzer("analyze")
 	if err != nil {
 		return err

@@ -98,6 +98,7 @@ func runRulesCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) err
 	if err := o.prepare("rules check", fs, stderr, len(files)); err != nil {
 		return err
 	}
+	defer o.release()
 	o.allProfiles = true // every profile's verdict, for the counts
 	an, err := o.analyzer("rules check")
 	if err != nil {
