@@ -3,6 +3,7 @@ package main
 import (
 	"runtime/debug"
 	"runtime/metrics"
+	"sync"
 	"time"
 )
 
@@ -23,7 +24,7 @@ const memoryPerFile = 64 << 20
 const memoryTick = 20 * time.Millisecond
 
 // followMemory sets the soft limit now and keeps it above twice the live
-// heap until stop is called.
+// heap until stop is called (once or more).
 func followMemory(floor int64) (stop func()) {
 	debug.SetMemoryLimit(floor)
 	done := make(chan struct{})
@@ -50,5 +51,6 @@ func followMemory(floor int64) (stop func()) {
 			}
 		}
 	}()
-	return func() { close(done); <-finished }
+	var once sync.Once
+	return func() { once.Do(func() { close(done); <-finished }) }
 }
