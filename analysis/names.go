@@ -105,6 +105,9 @@ func oddName(raw, uni string) bool {
 // code point that is no character (a surrogate, which Go would turn into
 // U+FFFD without a word).
 func unicodeName(name string) (uni string, ok bool) {
+	if !hasACE(name) {
+		return "", true // most names: no label to decode, nothing to split
+	}
 	labels := strings.Split(name, ".")
 	ace := false
 	for i, l := range labels {
@@ -127,6 +130,17 @@ func unicodeName(name string) (uni string, ok bool) {
 		return "", true
 	}
 	return strings.Join(labels, "."), true
+}
+
+// hasACE reports whether name may hold an IDNA A-label: "xn--" in any
+// case at its start or after a dot.
+func hasACE(name string) bool {
+	for i := 0; i+4 <= len(name); i++ {
+		if (i == 0 || name[i-1] == '.') && strings.EqualFold(name[i:i+4], "xn--") {
+			return true
+		}
+	}
+	return false
 }
 
 // escapeRecord makes every string of r valid UTF-8 (escapeNonUTF8), so

@@ -1,8 +1,6 @@
 package report
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"unicode"
@@ -15,16 +13,16 @@ import (
 // jsonWriter writes JSON Lines.
 type jsonWriter struct {
 	w   io.Writer
-	buf bytes.Buffer
-	enc *json.Encoder
+	buf []byte
+	enc *recordEncoder
 }
 
 func (j *jsonWriter) Write(r *analysis.Record) error {
-	j.buf.Reset()
-	if err := j.enc.Encode(r); err != nil {
+	var err error
+	if j.buf, err = j.enc.appendRecord(j.buf[:0], r); err != nil {
 		return err
 	}
-	_, err := j.w.Write(escapeInvisible(j.buf.Bytes()))
+	_, err = j.w.Write(escapeInvisible(j.buf))
 	return err
 }
 

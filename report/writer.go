@@ -2,7 +2,6 @@ package report
 
 import (
 	"encoding/csv"
-	"encoding/json"
 	"io"
 
 	"github.com/tsid-project/tsid/analysis"
@@ -32,10 +31,7 @@ type Options struct {
 func New(format string, w io.Writer, o Options) Writer {
 	switch format {
 	case "json":
-		j := &jsonWriter{w: w}
-		j.enc = json.NewEncoder(&j.buf)
-		j.enc.SetEscapeHTML(false)
-		return j
+		return &jsonWriter{w: w, enc: newRecordEncoder()}
 	case "csv":
 		return &csvWriter{w: csv.NewWriter(w), all: o.AllProfiles, rules: o.Rules, join: o.Join}
 	default:

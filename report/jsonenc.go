@@ -1,0 +1,209 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"unicode/utf8"
+
+	"github.com/tsid-project/tsid/analysis"
+)
+
+// A record's JSON, written field by field in the order and with the
+// names of analysis.Record's tags, byte for byte what encoding/json
+// writes with HTML escaping off: encoding/json spends its time on
+// reflection, and a busy capture has hundreds of thousands of records.
+// The nested objects, rare and many-shaped, still go through
+// encoding/json. A test holds the two equal on every sample and on
+// records with every field set.
+
+// recordEncoder writes records as JSON; its buffers are reused.
+type recordEncoder struct {
+	sub    bytes.Buffer
+	subEnc *json.Encoder
+}
+
+func newRecordEncoder() *recordEncoder {
+	e := &recordEncoder{}
+	e.subEnc = json.NewEncoder(&e.sub)
+	e.subEnc.SetEscapeHTML(false)
+	return e
+}
+
+// appendRecord appends r's JSON and a newline to b.
+func (e *recordEncoder) appendRecord(b []byte, r *analysis.Record) ([]byte, error) {
+	var err error
+	obj := func(key string, v any) {
+		if err != nil {
+			return
+		}
+		b = append(b, ',', '"')
+		b = append(b, key...)
+		b = append(b, '"', ':')
+		e.sub.Reset()
+		if err = e.subEnc.Encode(v); err == nil {
+			b = append(b, bytes.TrimSuffix(e.sub.Bytes(), []byte{'\n'})...)
+		}
+	}
+	str := func(key, s string) {
+		b = append(b, ',', '"')
+		b = append(b, key...)
+		b = append(b, '"', ':')
+		b = appendString(b, s)
+	}
+	strs := func(key string, l []string) {
+		b = append(b, ',', '"')
+		b = append(b, key...)
+		b = append(b, '"', ':')
+		b = appendStrings(b, l)
+	}
+
+	b = append(b, `{"file":`...)
+	b = appendString(b, r.File)
+	str("time", r.Time.String())
+	str("client", r.Client)
+	str("server", r.Server)
+	if r.Outer != nil {
+		obj("outer", r.Outer)
+	}
+	str("sni", r.SNI)
+	str("sni_status", r.SNIStatus)
+	str("tls_version", r.TLSVersion)
+	str("cert_status", r.CertStatus)
+	if r.Cert != nil {
+		obj("cert", r.Cert)
+	} else {
+		b = append(b, `,"cert":null`...)
+	}
+	strs("dns_names", r.DNSNames)
+	str("profile", r.Profile)
+	str("host", r.Host)
+	str("host_source", r.HostSource)
+	str("url", r.URL)
+	strs("flags", r.Flags)
+	if len(r.Profiles) > 0 {
+		obj("profiles", r.Profiles)
+	}
+	if r.HostUnknown != "" {
+		str("host_unknown", r.HostUnknown)
+	}
+	if r.SNIUnicode != "" {
+		str("sni_unicode", r.SNIUnicode)
+	}
+	if r.HostUnicode != "" {
+		str("host_unicode", r.HostUnicode)
+	}
+	if len(r.ServerNames) > 0 {
+		strs("server_names", r.ServerNames)
+	}
+	strs("alpn", r.ALPN)
+	if len(r.Offered) > 0 {
+		strs("offered_versions", r.Offered)
+	}
+	if r.CipherSuite != "" {
+		str("cipher_suite", r.CipherSuite)
+	}
+	if len(r.Chain) > 0 {
+		strs("chain", r.Chain)
+	}
+	if len(r.Anomalies) > 0 {
+		strs("anomalies", r.Anomalies)
+	}
+	if r.Explain != nil {
+		obj("explain", r.Explain)
+	}
+	if r.Verdict != nil {
+		obj("verdict", r.Verdict)
+	}
+	if r.IntendedVerdict != nil {
+		obj("intended_verdict", r.IntendedVerdict)
+	}
+	if r.Role != "" {
+		str("role", r.Role)
+	}
+	if r.ProbeOf != nil {
+		obj("probe_of", r.ProbeOf)
+	}
+	if r.Probe != nil {
+		obj("probe", r.Probe)
+	}
+	if r.ClientRandom != "" {
+		str("client_random", r.ClientRandom)
+	}
+	if len(r.Captures) > 0 {
+		obj("captures", r.Captures)
+	}
+	b = append(b, '}', '\n')
+	return b, err
+}
+
+// appendStrings appends a JSON array of strings, null for nil.
+func appendStrings(b []byte, l []string) []byte {
+	if l == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range l {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString appends s as a JSON string exactly as encoding/json does
+// with HTML escaping off (encode.go, appendString): quote and backslash
+// escaped, control characters as \b \f \n \r \t or \u00XX, bytes that
+// are not UTF-8 as \ufffd, U+2028 and U+2029 as \u2028 and \u2029.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

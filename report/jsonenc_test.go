@@ -1,0 +1,176 @@
+package report
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/tsid-project/tsid/analysis"
+	"github.com/tsid-project/tsid/sniid"
+)
+
+// stdJSON is a record as encoding/json writes it, with HTML escaping off.
+func stdJSON(t testing.TB, r *analysis.Record) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(r); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// TestRecordEncoderMatchesJSON: the record encoder writes exactly what
+// encoding/json writes, for the samples' records (every profile, the
+// explanation) and for records with every field set, empty or nil,
+// whatever the strings hold. A field added to Record and not to the
+// encoder fails here.
+func TestRecordEncoderMatchesJSON(t *testing.T) {
+	var recs []*analysis.Record
+	files, _ := filepath.Glob("../testdata/samples/*.pcap*")
+	if len(files) == 0 {
+		t.Fatal("no samples")
+	}
+	for _, o := range []analysis.Options{{}, {AllProfiles: true, Explain: true}} {
+		an := analysis.New(o)
+		for _, f := range files {
+			r, err := os.Open(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = an.Analyze(context.Background(), f, r, func(rec *analysis.Record) { recs = append(recs, rec) })
+			r.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	seq := 0
+	for mode := range 3 {
+		for range 4 {
+			r := new(analysis.Record)
+			fillValue(reflect.ValueOf(r).Elem(), mode, &seq)
+			recs = append(recs, r)
+		}
+	}
+	e := newRecordEncoder()
+	for i, r := range recs {
+		got, err := e.appendRecord(nil, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := stdJSON(t, r); !bytes.Equal(got, want) {
+			t.Fatalf("record %d:\nencoder:       %s\nencoding/json: %s", i, got, want)
+		}
+	}
+}
+
+// fillValue sets every field reachable from v: strings with everything
+// JSON escapes, slices and maps nil (mode 0), empty (1) or filled (2).
+func fillValue(v reflect.Value, mode int, seq *int) {
+	*seq++
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(fmt.Sprintf("s%d\"\\<&>\x00\x08\x0c\n\r\t\x1f\x7f\xff\u2028\u2029\u202eé", *seq))
+	case reflect.Bool:
+		v.SetBool(*seq%2 == 0)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		v.SetInt(-int64(*seq))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		v.SetUint(uint64(*seq))
+	case reflect.Pointer:
+		if mode == 0 {
+			return
+		}
+		v.Set(reflect.New(v.Type().Elem()))
+		fillValue(v.Elem(), mode, seq)
+	case reflect.Slice:
+		switch mode {
+		case 1:
+			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
+		case 2:
+			v.Set(reflect.MakeSlice(v.Type(), 2, 2))
+			fillValue(v.Index(0), mode, seq)
+			fillValue(v.Index(1), mode, seq)
+		}
+	case reflect.Map:
+		switch mode {
+		case 1:
+			v.Set(reflect.MakeMap(v.Type()))
+		case 2:
+			v.Set(reflect.MakeMap(v.Type()))
+			for range 2 {
+				k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
+				fillValue(k, mode, seq)
+				fillValue(e, mode, seq)
+				v.SetMapIndex(k, e)
+			}
+		}
+	case reflect.Struct:
+		if v.Type() == reflect.TypeFor[analysis.Time]() {
+			t := time.Unix(1700000000+int64(*seq), int64(*seq)).UTC()
+			if *seq%3 == 0 {
+				t = time.Time{}
+			}
+			v.Set(reflect.ValueOf(analysis.Time(t)))
+			return
+		}
+		for i := range v.NumField() {
+			if v.Type().Field(i).IsExported() {
+				fillValue(v.Field(i), mode, seq)
+			}
+		}
+	default:
+		panic("fillValue: add " + v.Type().String())
+	}
+}
+
+// FuzzAppendString: any string is written as encoding/json writes it.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "a.example", "\"\\", "\x00\x1f\x7f", "\xff\xfe", "\u2028\u2029", "<&>", "tööls\u202e", "\xe2\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		want := bytes.TrimSuffix(b.Bytes(), []byte{'\n'})
+		if got := appendString(nil, s); !bytes.Equal(got, want) {
+			t.Fatalf("%q: %s, encoding/json %s", s, got, want)
+		}
+	})
+}
+
+func BenchmarkRecordEncoder(b *testing.B) {
+	r := &analysis.Record{File: "capture.pcap", Time: analysis.Time(time.Date(2026, 11, 2, 9, 15, 0, 0, time.UTC)),
+		Client: "10.12.1.8:51514", Server: "72.163.4.38:443", SNIStatus: "unknown", CertStatus: "incomplete",
+		DNSNames: []string{}, Profile: "ftd", Flags: []string{"incomplete"}, HostUnknown: sniid.NeedsSNI,
+		Anomalies: []string{"handshake-unfinished:eof"}}
+	b.Run("encoder", func(b *testing.B) {
+		e := newRecordEncoder()
+		var buf []byte
+		b.ReportAllocs()
+		for b.Loop() {
+			buf, _ = e.appendRecord(buf[:0], r)
+		}
+	})
+	b.Run("encoding/json", func(b *testing.B) {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		enc.SetEscapeHTML(false)
+		b.ReportAllocs()
+		for b.Loop() {
+			buf.Reset()
+			enc.Encode(r)
+		}
+	})
+}
