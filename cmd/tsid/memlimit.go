@@ -21,7 +21,7 @@ import (
 const memoryPerFile = 64 << 20
 
 // memoryTick is how often the limit follows the live heap.
-const memoryTick = 20 * time.Millisecond
+const memoryTick = 5 * time.Millisecond
 
 // followMemory sets the soft limit now and keeps it above twice the live
 // heap until stop is called (once or more).
