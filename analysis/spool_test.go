@@ -3,7 +3,6 @@ package analysis
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/tsid-project/tsid/internal/fill"
 )
 
 // The spool of a file analyzed ahead of its turn, and its spill format.
@@ -36,72 +36,6 @@ func sampleRecords(t testing.TB) []*Record {
 		}
 	}
 	return recs
-}
-
-// fill sets every field reachable from v, by reflection so that fields
-// added later are covered too: strings with invalid UTF-8 and control
-// characters, slices and maps nil, empty or filled by mode.
-func fill(v reflect.Value, mode int, seq *int) {
-	*seq++
-	switch v.Kind() {
-	case reflect.String:
-		v.SetString(fmt.Sprintf("s%d\xff\x00\u00e9\x1b[2J", *seq))
-	case reflect.Bool:
-		v.SetBool(true)
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		v.SetInt(-int64(*seq))
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		v.SetUint(uint64(*seq))
-	case reflect.Pointer:
-		if mode == 0 {
-			return
-		}
-		v.Set(reflect.New(v.Type().Elem()))
-		fill(v.Elem(), mode, seq)
-	case reflect.Slice:
-		switch mode {
-		case 0:
-		case 1:
-			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
-		default:
-			v.Set(reflect.MakeSlice(v.Type(), 2, 2))
-			fill(v.Index(0), mode, seq)
-			fill(v.Index(1), mode, seq)
-		}
-	case reflect.Map:
-		switch mode {
-		case 0:
-		case 1:
-			v.Set(reflect.MakeMap(v.Type()))
-		default:
-			v.Set(reflect.MakeMap(v.Type()))
-			for range 2 {
-				k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
-				fill(k, mode, seq)
-				fill(e, mode, seq)
-				v.SetMapIndex(k, e)
-			}
-		}
-	case reflect.Struct:
-		if v.Type() == jsonTimeType || v.Type() == timeType {
-			t := time.Unix(1700000000+int64(*seq), int64(*seq)).UTC() // nanoseconds
-			switch *seq % 4 {
-			case 1:
-				t = time.Time{}
-			case 2:
-				t = time.Date(12345, 6, 7, 8, 9, 10, 123456789, time.UTC) // beyond RFC 3339
-			case 3:
-				t = time.Date(-44, 3, 15, 0, 0, 0, 0, time.UTC)
-			}
-			v.Set(reflect.ValueOf(t).Convert(v.Type()))
-			return
-		}
-		for i := range v.NumField() {
-			fill(v.Field(i), mode, seq)
-		}
-	default:
-		panic("fill: add " + v.Type().String())
-	}
 }
 
 func roundTrip(t *testing.T, recs []*Record) []*Record {
@@ -148,7 +82,7 @@ func TestSpillRoundTrip(t *testing.T) {
 	seq := 0
 	for mode := range 3 {
 		r := new(Record)
-		fill(reflect.ValueOf(r).Elem(), mode, &seq)
+		fill.Value(reflect.ValueOf(r).Elem(), mode, &seq)
 		recs = append(recs, r)
 	}
 	got := roundTrip(t, recs)

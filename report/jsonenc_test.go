@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tsid-project/tsid/analysis"
+	"github.com/tsid-project/tsid/internal/fill"
 	"github.com/tsid-project/tsid/sniid"
 )
 
@@ -55,7 +55,7 @@ func TestRecordEncoderMatchesJSON(t *testing.T) {
 	for mode := range 3 {
 		for range 4 {
 			r := new(analysis.Record)
-			fillValue(reflect.ValueOf(r).Elem(), mode, &seq)
+			fill.Value(reflect.ValueOf(r).Elem(), mode, &seq)
 			recs = append(recs, r)
 		}
 	}
@@ -68,66 +68,6 @@ func TestRecordEncoderMatchesJSON(t *testing.T) {
 		if want := stdJSON(t, r); !bytes.Equal(got, want) {
 			t.Fatalf("record %d:\nencoder:       %s\nencoding/json: %s", i, got, want)
 		}
-	}
-}
-
-// fillValue sets every field reachable from v: strings with everything
-// JSON escapes, slices and maps nil (mode 0), empty (1) or filled (2).
-func fillValue(v reflect.Value, mode int, seq *int) {
-	*seq++
-	switch v.Kind() {
-	case reflect.String:
-		v.SetString(fmt.Sprintf("s%d\"\\<&>\x00\x08\x0c\n\r\t\x1f\x7f\xff\u2028\u2029\u202eé", *seq))
-	case reflect.Bool:
-		v.SetBool(*seq%2 == 0)
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		v.SetInt(-int64(*seq))
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		v.SetUint(uint64(*seq))
-	case reflect.Pointer:
-		if mode == 0 {
-			return
-		}
-		v.Set(reflect.New(v.Type().Elem()))
-		fillValue(v.Elem(), mode, seq)
-	case reflect.Slice:
-		switch mode {
-		case 1:
-			v.Set(reflect.MakeSlice(v.Type(), 0, 0))
-		case 2:
-			v.Set(reflect.MakeSlice(v.Type(), 2, 2))
-			fillValue(v.Index(0), mode, seq)
-			fillValue(v.Index(1), mode, seq)
-		}
-	case reflect.Map:
-		switch mode {
-		case 1:
-			v.Set(reflect.MakeMap(v.Type()))
-		case 2:
-			v.Set(reflect.MakeMap(v.Type()))
-			for range 2 {
-				k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
-				fillValue(k, mode, seq)
-				fillValue(e, mode, seq)
-				v.SetMapIndex(k, e)
-			}
-		}
-	case reflect.Struct:
-		if v.Type() == reflect.TypeFor[analysis.Time]() {
-			t := time.Unix(1700000000+int64(*seq), int64(*seq)).UTC()
-			if *seq%3 == 0 {
-				t = time.Time{}
-			}
-			v.Set(reflect.ValueOf(analysis.Time(t)))
-			return
-		}
-		for i := range v.NumField() {
-			if v.Type().Field(i).IsExported() {
-				fillValue(v.Field(i), mode, seq)
-			}
-		}
-	default:
-		panic("fillValue: add " + v.Type().String())
 	}
 }
 
