@@ -56,6 +56,15 @@
 // is still wanted: a rewrite there is an "overlap-conflict" as well. Older
 // delivered bytes are not kept, so rewrites of them go unnoticed.
 //
+// Stream.End gets an Ending: why the connection ended, when, and the
+// packets captured from each side. No packet from one side means a one-way
+// capture (asymmetric routing, a SPAN of one direction), which a consumer
+// must not take for a peer that sent nothing.
+//
+// A tracked connection costs one entry of at most 384 bytes (TestConnSize):
+// a capture of many connections that never finish keeps up to
+// Config.MaxConns of them.
+//
 // UDP responses from port 53 are parsed with golang.org/x/net/dns/dnsmessage
 // into Assembler.DNS, a bounded DNSTable.
 package pcaps

@@ -8,7 +8,8 @@
 // that runs past its container is an error, while oddities a TLS endpoint
 // would reject (duplicate extensions, several server names, non-DER
 // certificates) are kept and listed in an Anomalies field. "Need more bytes"
-// (ErrNeedMore) is distinct from "malformed".
+// (ErrNeedMore) is distinct from "malformed" (ErrClientHello,
+// ErrServerHello, ErrCertificateMsg, ErrCertificate, …).
 //
 // Certificates are parsed twice: the fields are always read from the raw
 // DER with cryptobyte, and crypto/x509 is asked as well; when x509 refuses a
@@ -20,7 +21,10 @@
 // streams. It decides from content alone which side is the client and
 // whether the connection is TLS at all, buffers only handshake bytes, and
 // stops as soon as the certificate status is known (present, encrypted,
-// resumed, missing or incomplete).
+// resumed, missing or incomplete). What it did not see whole it does not
+// report: Handshake.ClientHello is set only from a ClientHello read whole,
+// and Handshake.SNIStatus says "unknown", not "absent", when the hello was
+// not captured, lost in a gap, cut short or could not be parsed.
 //
 // Caps, all named constants: a record is at most MaxRecordLen bytes
 // (2^14+2048, RFC 8446 Section 5.2); a ClientHello or ServerHello at most
