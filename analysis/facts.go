@@ -128,11 +128,13 @@ func (an *Analyzer) record(fr *fileRun, j *job) *Record {
 	}
 	f.DNSNames = r.DNSNames
 
-	assess := sniid.AssessBrief // the traces are only for --explain
+	var as sniid.Assessment
 	if an.opts.Explain {
-		assess = sniid.Assess
+		as = sniid.Assess(&f, an.chosen, an.others)
+	} else { // the traces are only for --explain
+		as = sniid.AssessBrief(&f, an.chosen, an.others, fr.decisions)
+		fr.decisions = as.Profiles // reused: nothing keeps them past this record
 	}
-	as := assess(&f, an.chosen, an.others)
 	d := as.Decision
 	r.Profile = an.chosen.Name
 	r.Host, r.HostSource, r.HostUnknown = d.Host, string(d.Source), d.Unknown

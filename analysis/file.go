@@ -6,6 +6,7 @@ import (
 	"net/netip"
 
 	"github.com/tsid-project/tsid/pcaps"
+	"github.com/tsid-project/tsid/sniid"
 	"github.com/tsid-project/tsid/tlsparse"
 )
 
@@ -93,12 +94,13 @@ type fileRun struct {
 	spareObs []*tlsparse.Observer // observers to reuse (packet side)
 
 	// Used by the record stage only.
-	late     map[uint64]bool // connections passed over while undecided
-	certs    map[*tlsparse.Certificate]*certView
-	verdicts map[string]*Verdict           // URL policy verdicts by name (fileRun.verdict)
-	facts    map[*Record]*probeFacts       // finished TLS records' facts for probe matching, until emitted
-	hold     []*held                       // records held back for their probes (probe.go)
-	holdBy   map[[2]netip.AddrPort][]*held // hold by endpoints (client, server), oldest first
+	late      map[uint64]bool // connections passed over while undecided
+	certs     map[*tlsparse.Certificate]*certView
+	verdicts  map[string]*Verdict           // URL policy verdicts by name (fileRun.verdict)
+	decisions []sniid.Decision              // room for a record's decisions (sniid.AssessBrief)
+	facts     map[*Record]*probeFacts       // finished TLS records' facts for probe matching, until emitted
+	hold      []*held                       // records held back for their probes (probe.go)
+	holdBy    map[[2]netip.AddrPort][]*held // hold by endpoints (client, server), oldest first
 }
 
 // maxWaiting bounds the finished records held back behind one undecided

@@ -38,20 +38,25 @@ type Assessment struct {
 // name is skipped) and flags what makes the prediction unsafe. f == nil is
 // an empty Facts.
 func Assess(f *Facts, p Profile, others []Profile) Assessment {
-	return assess(f, p, others, true)
+	return assess(f, p, others, true, nil)
 }
 
 // AssessBrief is Assess without the traces (every Decision.Trace is nil):
 // what a caller that does not explain its decisions needs, for less.
-func AssessBrief(f *Facts, p Profile, others []Profile) Assessment {
-	return assess(f, p, others, false)
+// Assessment.Profiles is appended to room[:0], which a caller deciding
+// many connections one after another may reuse (nil: a new slice).
+func AssessBrief(f *Facts, p Profile, others []Profile, room []Decision) Assessment {
+	return assess(f, p, others, false, room)
 }
 
-func assess(f *Facts, p Profile, others []Profile, trace bool) Assessment {
+func assess(f *Facts, p Profile, others []Profile, trace bool, room []Decision) Assessment {
 	if f == nil {
 		f = &Facts{}
 	}
-	a := Assessment{Profiles: make([]Decision, 0, 1+len(others))}
+	if cap(room) < 1+len(others) {
+		room = make([]Decision, 0, 1+len(others))
+	}
+	a := Assessment{Profiles: room[:0]}
 	// One backing array for every trace; each decision gets a full slice
 	// expression so that its trace cannot grow into the next one.
 	var buf []TraceStep

@@ -239,7 +239,7 @@ func TestAssessBrief(t *testing.T) {
 	for _, f := range []*Facts{fieldCase(), with(fieldCase(), func(f *Facts) { f.SNIStatus = SNIUnknown }),
 		with(fieldCase(), func(f *Facts) { f.SNI = "evil.example" }), {SNI: "a.example", CertStatus: CertEncrypted}, nil} {
 		for _, p := range Profiles() {
-			full, brief := Assess(f, p, Profiles()), AssessBrief(f, p, Profiles())
+			full, brief := Assess(f, p, Profiles()), AssessBrief(f, p, Profiles(), make([]Decision, 3))
 			for i := range full.Profiles {
 				if brief.Profiles[i].Trace != nil {
 					t.Fatalf("%s: brief keeps a trace", p.Name)

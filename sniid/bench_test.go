@@ -32,8 +32,9 @@ func BenchmarkDecide(b *testing.B) {
 func BenchmarkAssessBrief(b *testing.B) {
 	f := fieldCase()
 	ps := Profiles()
+	var room []Decision
 	b.ReportAllocs()
 	for b.Loop() {
-		AssessBrief(f, ps[0], ps)
+		room = AssessBrief(f, ps[0], ps, room).Profiles
 	}
 }
