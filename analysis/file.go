@@ -186,14 +186,16 @@ func (fr *fileRun) build(j *job) {
 	}
 	pf := newProbeFacts(j)
 	var r *Record
-	if pf.job != nil {
+	if pf != nil && pf.job != nil {
 		r = fr.stub(j, pf) // a probe may bring its certificate
 	} else {
 		r = fr.an.record(fr, j)
 	}
-	if fr.facts == nil {
-		fr.facts = map[*Record]*probeFacts{}
+	if pf != nil {
+		if fr.facts == nil {
+			fr.facts = map[*Record]*probeFacts{}
+		}
+		fr.facts[r] = pf
 	}
-	fr.facts[r] = pf
 	fr.finished(j.id, r)
 }

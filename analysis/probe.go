@@ -72,8 +72,14 @@ type held struct {
 	f *probeFacts // nil: not TLS-matchable
 }
 
+// newProbeFacts returns what matching needs of j; nil when its ClientHello
+// was not read whole: such a connection can be neither a probe nor the
+// connection of one.
 func newProbeFacts(j *job) *probeFacts {
 	hs := j.hs
+	if hs.ClientHello == nil {
+		return nil
+	}
 	client, server := (&connStream{info: &j.info}).endpoints(hs)
 	f := &probeFacts{client: client, server: server, first: j.info.First,
 		serverHello: hs.ServerHello != nil, chain: hs.Chain, status: string(hs.Status),
