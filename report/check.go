@@ -27,6 +27,7 @@ type Check struct {
 	def      ruleHits // the default action
 	reached  int      // verdicts where an undocumented rule came first
 	unjudged groups   // connections whose logged host or meant name is unknown, by why
+	compared int      // connections whose two verdicts are known
 
 	hosts []string // every name in the captures, once, in order
 	seen  map[string]bool
@@ -121,6 +122,8 @@ func (c *Check) Add(r *analysis.Record) {
 	v, iv := r.Verdict, r.IntendedVerdict
 	if v == nil || iv == nil {
 		c.unjudged.add(c.notCompared(r), where, nil)
+	} else {
+		c.compared++
 	}
 	if slices.Contains(r.Flags, analysis.FlagVerdictDiffers) {
 		key := strings.Join([]string{r.Host, actionText(v), iv.Name, iv.From, actionText(iv)}, "\x00")
@@ -361,7 +364,17 @@ func (c *Check) writeDiffers(w io.Writer) {
 				"document (rule-unspecified, below), the logged host and the name meant may still differ.\n")
 			return
 		}
-		fmt.Fprintf(w, "\nverdict-differs: none; each logged host gets the action of the name the client meant.\n")
+		switch {
+		case c.compared == 0 && len(c.unjudged.list) > 0:
+			// Nothing was compared: "none" would claim what the captures
+			// did not show.
+			fmt.Fprintf(w, "\nverdict-differs: none found, but no connection could be compared (below).\n")
+		case len(c.unjudged.list) > 0:
+			fmt.Fprintf(w, "\nverdict-differs: none; in the %s compared, each logged host gets the action of the\n"+
+				"name the client meant.\n", count(c.compared, "connection"))
+		default:
+			fmt.Fprintf(w, "\nverdict-differs: none; each logged host gets the action of the name the client meant.\n")
+		}
 		return
 	}
 	fmt.Fprintf(w, "\nverdict-differs: %s where the logged host (%s) gets another action than the name\n"+

@@ -295,6 +295,12 @@ func TestSNIUnknownRules(t *testing.T) {
 	if !strings.Contains(report, want) {
 		t.Errorf("rules check report lacks %q:\n%s", want, report)
 	}
+	// Alone, it leaves nothing compared: "none" is not claimed.
+	alone, _, _ := runCLI(t, nil, "rules", "check", "--rules", rules, cases[0].file)
+	if !strings.Contains(alone, "verdict-differs: none found, but no connection could be compared (below).") ||
+		strings.Contains(alone, "each logged host gets") {
+		t.Errorf("rules check on a connection it cannot compare:\n%s", alone)
+	}
 	// The field case itself is compared, and differs.
 	if !strings.Contains(report, "verdict-differs: 1 connection") {
 		t.Errorf("rules check report: the field case's verdict-differs is missing:\n%s", report)
