@@ -52,7 +52,6 @@ const maxProbeHold = 4096
 type probeFacts struct {
 	client, server netip.AddrPort
 	first          time.Time
-	hello          bool     // a ClientHello was read
 	sni            string   //
 	suites         []uint16 // sorted, without TLS 1.3 suites and GREASE
 	exts           []uint16 // sorted, without TLS 1.3-only types, GREASE, padding, session tickets
@@ -69,7 +68,7 @@ type probeFacts struct {
 // held is a record waiting for probeWindow to pass.
 type held struct {
 	r *Record
-	f *probeFacts // nil: not TLS-matchable
+	f *probeFacts // nil: no ClientHello read whole, so not matchable
 }
 
 // newProbeFacts returns what matching needs of j; nil when its ClientHello
@@ -77,7 +76,8 @@ type held struct {
 // connection of one.
 func newProbeFacts(j *job) *probeFacts {
 	hs := j.hs
-	if hs.ClientHello == nil {
+	ch := hs.ClientHello
+	if ch == nil {
 		return nil
 	}
 	client, server := (&connStream{info: &j.info}).endpoints(hs)
@@ -87,24 +87,22 @@ func newProbeFacts(j *job) *probeFacts {
 	if hs.Version != 0 {
 		f.version = hs.Version.String()
 	}
-	if ch := hs.ClientHello; ch != nil {
-		f.hello, f.sni = true, ch.SNI
-		for _, s := range ch.CipherSuites {
-			if s>>8 != 0x13 && !grease(s) {
-				f.suites = append(f.suites, s)
-			}
+	f.sni = ch.SNI
+	for _, s := range ch.CipherSuites {
+		if s>>8 != 0x13 && !grease(s) {
+			f.suites = append(f.suites, s)
 		}
-		for _, e := range ch.Extensions {
-			if !tls13Only(e) && !grease(e) {
-				f.exts = append(f.exts, e)
-			}
-		}
-		slices.Sort(f.suites)
-		f.suites = slices.Compact(f.suites)
-		slices.Sort(f.exts)
-		f.exts = slices.Compact(f.exts)
 	}
-	if f.hello && !f.certSeen && (hs.Status == tlsparse.CertEncrypted || hs.Status == tlsparse.CertResumed) {
+	for _, e := range ch.Extensions {
+		if !tls13Only(e) && !grease(e) {
+			f.exts = append(f.exts, e)
+		}
+	}
+	slices.Sort(f.suites)
+	f.suites = slices.Compact(f.suites)
+	slices.Sort(f.exts)
+	f.exts = slices.Compact(f.exts)
+	if !f.certSeen && (hs.Status == tlsparse.CertEncrypted || hs.Status == tlsparse.CertResumed) {
 		jc := *j
 		f.job = &jc
 	}
@@ -126,10 +124,10 @@ func tls13Only(e uint16) bool {
 	return false
 }
 
-// probeOf returns the held client connection p is a probe of, or -1, and
+// probeOf returns the held client connection p is a probe of, or nil, and
 // the evidence.
 func (fr *fileRun) probeOf(p *probeFacts) (*held, []string) {
-	if p == nil || !p.hello || !p.serverHello {
+	if p == nil || !p.serverHello {
 		return nil, nil
 	}
 	// Only the held records of the same endpoints, newest first: a busy
@@ -138,7 +136,7 @@ func (fr *fileRun) probeOf(p *probeFacts) (*held, []string) {
 	for i := len(same) - 1; i >= 0; i-- {
 		h := same[i]
 		c := h.f
-		if c == nil || h.r.Role != "" || h.r.Probe != nil || !c.hello {
+		if c == nil || h.r.Role != "" || h.r.Probe != nil {
 			continue
 		}
 		if d := p.first.Sub(c.first); d < 0 || d > probeWindow {
@@ -174,7 +172,7 @@ func (fr *fileRun) holdForProbes(r *Record, f *probeFacts) {
 		c.r = parent
 		c.f.job = nil
 	}
-	if len(fr.hold) == 0 && (f == nil || !f.hello) {
+	if len(fr.hold) == 0 && f == nil {
 		fr.out(r) // nothing to wait for: it cannot have a probe (nor be a stub)
 		return
 	}

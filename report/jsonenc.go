@@ -32,28 +32,27 @@ func newRecordEncoder() *recordEncoder {
 // appendRecord appends r's JSON and a newline to b.
 func (e *recordEncoder) appendRecord(b []byte, r *analysis.Record) ([]byte, error) {
 	var err error
-	obj := func(key string, v any) {
+	key := func(k string) { // ,"k":
+		b = append(b, ',', '"')
+		b = append(b, k...)
+		b = append(b, '"', ':')
+	}
+	obj := func(k string, v any) {
 		if err != nil {
 			return
 		}
-		b = append(b, ',', '"')
-		b = append(b, key...)
-		b = append(b, '"', ':')
+		key(k)
 		e.sub.Reset()
 		if err = e.subEnc.Encode(v); err == nil {
 			b = append(b, bytes.TrimSuffix(e.sub.Bytes(), []byte{'\n'})...)
 		}
 	}
-	str := func(key, s string) {
-		b = append(b, ',', '"')
-		b = append(b, key...)
-		b = append(b, '"', ':')
+	str := func(k, s string) {
+		key(k)
 		b = appendString(b, s)
 	}
-	strs := func(key string, l []string) {
-		b = append(b, ',', '"')
-		b = append(b, key...)
-		b = append(b, '"', ':')
+	strs := func(k string, l []string) {
+		key(k)
 		b = appendStrings(b, l)
 	}
 

@@ -47,6 +47,17 @@ const (
 	unkMissing         = "needs the certificate, which is not in the capture"
 )
 
+// needsSNI is the matrix row of facts whose SNI is unknown: every profile
+// that asks for the SNI first cannot decide; cisco-doc, CN first, gets
+// ciscoDoc.
+func needsSNI(ciscoDoc result) map[string]result {
+	m := map[string]result{"cisco-doc": ciscoDoc}
+	for _, p := range []string{"ftd", "snort3", "snort-open", "paloalto", "fortinet", "checkpoint"} {
+		m[p] = unk(NeedsSNI)
+	}
+	return m
+}
+
 // TestDecideMatrix runs every built-in profile over the cases of the model.
 func TestDecideMatrix(t *testing.T) {
 	wild := &Facts{CertStatus: CertPresent, SANDNS: []string{"*.example.com"}, CNs: []string{"*.example.com"}}
@@ -251,51 +262,11 @@ func TestDecideMatrix(t *testing.T) {
 		}},
 		// Issue 10: a ClientHello not read whole leaves the SNI unknown;
 		// every step that needs it stops, cisco-doc decides on the CN.
-		{"field case, SNI unknown", with(fieldCase(), func(f *Facts) { f.SNIStatus = SNIUnknown }), map[string]result{
-			"ftd":        unk(NeedsSNI),
-			"snort3":     unk(NeedsSNI),
-			"snort-open": unk(NeedsSNI),
-			"cisco-doc":  res("tools.cisco.com", SourceCN),
-			"paloalto":   unk(NeedsSNI),
-			"fortinet":   unk(NeedsSNI),
-			"checkpoint": unk(NeedsSNI),
-		}},
-		{"SNI unknown, a stale SNI ignored", with(fieldCase(), func(f *Facts) { f.SNIStatus, f.SNI = SNIUnknown, "evil.example" }), map[string]result{
-			"ftd":        unk(NeedsSNI),
-			"snort3":     unk(NeedsSNI),
-			"snort-open": unk(NeedsSNI),
-			"cisco-doc":  res("tools.cisco.com", SourceCN),
-			"paloalto":   unk(NeedsSNI),
-			"fortinet":   unk(NeedsSNI),
-			"checkpoint": unk(NeedsSNI),
-		}},
-		{"SNI unknown, certificate with OU only", &Facts{SNIStatus: SNIUnknown, CertStatus: CertPresent, OUs: []string{"Unit"}}, map[string]result{
-			"ftd":        unk(NeedsSNI),
-			"snort3":     unk(NeedsSNI),
-			"snort-open": unk(NeedsSNI),
-			"cisco-doc":  res("Unit", SourceOU),
-			"paloalto":   unk(NeedsSNI),
-			"fortinet":   unk(NeedsSNI),
-			"checkpoint": unk(NeedsSNI),
-		}},
-		{"SNI unknown, no certificate names: cisco-doc reaches the SNI", &Facts{SNIStatus: SNIUnknown, CertStatus: CertPresent}, map[string]result{
-			"ftd":        unk(NeedsSNI),
-			"snort3":     unk(NeedsSNI),
-			"snort-open": unk(NeedsSNI),
-			"cisco-doc":  unk(NeedsSNI),
-			"paloalto":   unk(NeedsSNI),
-			"fortinet":   unk(NeedsSNI),
-			"checkpoint": unk(NeedsSNI),
-		}},
-		{"SNI and certificate unknown (client's hello cut, server not captured)", &Facts{SNIStatus: SNIUnknown, CertStatus: CertIncomplete}, map[string]result{
-			"ftd":        unk(NeedsSNI),
-			"snort3":     unk(NeedsSNI),
-			"snort-open": unk(NeedsSNI),
-			"cisco-doc":  unk(unkIncomplete),
-			"paloalto":   unk(NeedsSNI),
-			"fortinet":   unk(NeedsSNI),
-			"checkpoint": unk(NeedsSNI),
-		}},
+		{"field case, SNI unknown", with(fieldCase(), func(f *Facts) { f.SNIStatus = SNIUnknown }), needsSNI(res("tools.cisco.com", SourceCN))},
+		{"SNI unknown, a stale SNI ignored", with(fieldCase(), func(f *Facts) { f.SNIStatus, f.SNI = SNIUnknown, "evil.example" }), needsSNI(res("tools.cisco.com", SourceCN))},
+		{"SNI unknown, certificate with OU only", &Facts{SNIStatus: SNIUnknown, CertStatus: CertPresent, OUs: []string{"Unit"}}, needsSNI(res("Unit", SourceOU))},
+		{"SNI unknown, no certificate names: cisco-doc reaches the SNI", &Facts{SNIStatus: SNIUnknown, CertStatus: CertPresent}, needsSNI(unk(NeedsSNI))},
+		{"SNI and certificate unknown (client's hello cut, server not captured)", &Facts{SNIStatus: SNIUnknown, CertStatus: CertIncomplete}, needsSNI(unk(unkIncomplete))},
 		{"SNI status absent wins over a stale SNI", with(fieldCase(), func(f *Facts) { f.SNIStatus, f.SNI = SNIAbsent, "evil.example" }), map[string]result{
 			"ftd":        res("toos.cisco.com", SourceSAN),
 			"snort3":     res("tools.cisco.com", SourceCN),

@@ -39,9 +39,6 @@ const (
 // a record header plus the handshake type.
 const classifyLen = RecordHeaderLen + 1
 
-// maxSSLv2Record is the largest SSLv2 record with a 2-byte header.
-const maxSSLv2Record = 0x7fff
-
 type dirState struct {
 	// The small fields first, together: every tracked connection holds
 	// two of these, and their size is its memory (see Observer).

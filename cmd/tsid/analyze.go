@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -177,7 +178,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if len(files) == 0 {
 		return usageErrorf("analyze: no capture file given (usage: tsid analyze [flags] FILE...; '-' reads stdin)")
 	}
-	if !contains(formats, o.format) {
+	if !slices.Contains(formats, o.format) {
 		return usageErrorf("analyze: --format %q is not one of %s", o.format, strings.Join(formats, ", "))
 	}
 	if o.jobs < 0 {
@@ -370,13 +371,4 @@ func (t *tempFile) Write(p []byte) (int, error) {
 		os.Remove(t.f.Name())
 	}
 	return n, err
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
