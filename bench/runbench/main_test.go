@@ -131,16 +131,16 @@ func TestEvaluate(t *testing.T) {
 		}
 		return b.String()
 	}
-	bulk := []row{r("bareread", 1, 10, -1), r("tsid", 2, 50, 100), r("tshark", 61, 900, 100)}
-	large := []row{r("tsid", 8, 60, 400)}
-	hands := []row{r("bareread", 0.1, 10, -1), r("tsid", 1, 99, 30000), r("tshark", 15, 900, 30000)}
-	// tshark 30.5x, bareread 50%, RSS 50, 4x file 60 (+10 <= 22.5), 30000/s, 15x, 99 MB
+	bulk := []row{r("bareread", 1, 10, -1), r("tsid", 1.25, 50, 100), r("tshark", 38, 900, 100)}
+	large := []row{r("tsid", 5, 60, 400)}
+	hands := []row{r("bareread", 0.1, 10, -1), r("tsid", 1, 99, 30000), r("tshark", 40, 900, 30000)}
+	// tshark 30.4x, bareread 80%, RSS 50, 4x file 60 (+10 <= 22.5), 30000/s, 40x, 99 MB
 	if got := verdicts(evaluate(100, bulk, large, hands)); got != "PPPPPPPP" {
 		t.Fatalf("all targets met: verdicts %s", got)
 	}
-	bulk[1] = r("tsid", 2.6, 101, 100)    // 23.5x, 38%, 101 MB
+	bulk[1] = r("tsid", 1.34, 101, 100)   // 28.4x, 75% less a hair, 101 MB
 	large[0] = r("tsid", 10, 160, 400)    // 160 MB, +59 > 35.25
-	hands[1] = r("tsid", 1.1, 120, 30000) // 27273/s, 13.6x, 120 MB
+	hands[1] = r("tsid", 1.1, 120, 30000) // 27273/s, 36.4x, 120 MB
 	if got := verdicts(evaluate(100, bulk, large, hands)); got != "FFFFFFFF" {
 		t.Fatalf("every target missed: verdicts %s", got)
 	}
