@@ -24,6 +24,10 @@ type Options struct {
 	// IntendedVerdict and the flags verdict-differs,
 	// profiles-verdict-differs and rule-unspecified.
 	Policy *urlrules.Policy
+	// Events, when not nil, joins each record to what the firewall logged
+	// of its connection: Record.Logged, the flag logged-differs and, with
+	// AllProfiles, HostPick.Agrees. It must be filled before the run.
+	Events *Events
 	// Explain fills Record.Explain: every candidate name and every step.
 	Explain bool
 	// Join reports a connection seen in several files once, with
@@ -98,7 +102,15 @@ func (an *Analyzer) Analyze(ctx context.Context, name string, r io.Reader, emit 
 		}
 	})
 	sum.Rules = an.opts.Policy != nil
+	an.eventCounts(&sum)
 	return sum, err
+}
+
+// eventCounts adds Options.Events' counts to a run's summary.
+func (an *Analyzer) eventCounts(s *Summary) {
+	if ev := an.opts.Events; ev != nil {
+		s.Events, s.EventsRead, s.EventsJoined = true, ev.Len(), ev.Joined()
+	}
 }
 
 // pass applies OnlyFlagged: the one place records are left out.

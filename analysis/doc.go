@@ -28,6 +28,16 @@
 // "unknown" when the ClientHello was not read whole, and a profile that
 // needs what is missing leaves Host empty and says why in HostUnknown.
 //
+// # What the firewall logged
+//
+// Options.Events, an index of the connection events of an FTD syslog or
+// an FMC export (read with package fwlog, added with Events.Add), joins
+// each record to its connection's events: Record.Logged, the flag
+// logged-differs where the logged host is not the prediction, and with
+// AllProfiles whether each profile agrees (HostPick.Agrees). An
+// Agreement fed with such records tells which profile a device behaves
+// like (tsid's --profile auto).
+//
 // # Errors
 //
 // A capture that cannot be read whole gives a *FileError naming it,

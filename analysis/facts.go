@@ -158,6 +158,9 @@ func (an *Analyzer) record(fr *fileRun, j *job) *Record {
 			r.Profiles[pd.Profile] = HostPick{Host: pd.Host, HostSource: string(pd.Source), Unknown: pd.Unknown}
 		}
 	}
+	if an.opts.Events != nil {
+		an.checkLogged(r, client, server, info.First)
+	}
 	if an.opts.Policy != nil {
 		an.judge(fr, r, &f, &as)
 	}

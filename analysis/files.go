@@ -91,6 +91,7 @@ func (an *Analyzer) Files(ctx context.Context, files []string, stdin io.Reader, 
 	o.sum.Rules = an.opts.Policy != nil
 	an.files(ctx, files, stdin, jobs, o)
 	o.flushJoin()
+	an.eventCounts(&o.sum)
 	return o.sum
 }
 

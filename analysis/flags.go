@@ -19,6 +19,10 @@ const (
 	FlagProfilesVerdictDiffers = "profiles-verdict-differs" // the action depends on the firewall behaviour
 	FlagRuleUnspecified        = "rule-unspecified"         // the action depends on what the vendor does not document
 
+	// With Options.Events: the firewall logged another host than the
+	// profile in use predicts (checkLogged).
+	FlagLoggedDiffers = "logged-differs"
+
 	// With Options.Join.
 	FlagCertDiffers = "cert-differs-across-captures" // another leaf certificate at another capture point
 	FlagSNIDiffers  = "sni-differs-across-captures"  // another SNI at another capture point

@@ -26,6 +26,8 @@ type Record struct {
 	URL        string              `json:"url"`
 	Flags      []string            `json:"flags"`
 	Profiles   map[string]HostPick `json:"profiles,omitempty"`
+	// Logged is what the firewall logged of this connection (Options.Events).
+	Logged *Logged `json:"logged,omitempty"`
 
 	// Beyond the contract's minimum: useful detail, stable names.
 	HostUnknown string     `json:"host_unknown,omitempty"` // why the profile could not decide
@@ -73,7 +75,7 @@ type Outer struct {
 // escaped for display (escapeNonUTF8) when it is made; records share it.
 type Verdict struct {
 	Name string `json:"name"`           // the name evaluated: the logged host ("" when none), or the SNI or DNS name meant
-	From string `json:"from,omitempty"` // intended_verdict: "sni" or "dns"
+	From string `json:"from,omitempty"` // intended_verdict: "sni" or "dns"; verdict: "log" when Name is the logged host
 	// Action is the first action the connection may get; Actions, when
 	// there are several, every one of them (the verdict depends on what the
 	// vendor does not document: flag rule-unspecified).
@@ -133,6 +135,7 @@ type HostPick struct {
 	HostSource string   `json:"host_source"`
 	Unknown    string   `json:"unknown,omitempty"`
 	Verdict    *Verdict `json:"verdict,omitempty"` // with URL rules: the verdict for Host
+	Agrees     *bool    `json:"agrees,omitempty"`  // with events: Host is the logged host; null when either is unknown
 }
 
 // Explained is the --explain detail: every candidate string and every step.

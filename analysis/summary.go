@@ -1,5 +1,7 @@
 package analysis
 
+import "slices"
+
 // Summary counts what a run saw.
 type Summary struct {
 	Files                      int
@@ -20,6 +22,16 @@ type Summary struct {
 	Join           bool
 	Joined, Points int
 
+	// With Options.Events: the events indexed (EventsRead) and joined to a
+	// record by the end of the run, the records joined to an event
+	// (Logged) and those among them flagged logged-differs.
+	Events                   bool
+	EventsRead, EventsJoined int
+	Logged, LoggedDiffers    int
+	// LoggedCompared counts the records whose logged host could be
+	// compared with the prediction (both known).
+	LoggedCompared int
+
 	// With Options.Policy: the connections with each of the rule flags.
 	Rules                                                   bool
 	VerdictDiffers, ProfilesVerdictDiffers, RuleUnspecified int
@@ -34,6 +46,8 @@ func (s *Summary) Count(flag string) int {
 		return s.ProfilesVerdictDiffers
 	case FlagRuleUnspecified:
 		return s.RuleUnspecified
+	case FlagLoggedDiffers:
+		return s.LoggedDiffers
 	}
 	return 0
 }
@@ -50,6 +64,15 @@ func (s *Summary) countRecord(r *Record, rules bool) {
 	}
 	if len(r.Flags) > 0 {
 		s.Flagged++
+	}
+	if r.Logged != nil {
+		s.Logged++
+		if r.Logged.Host != "" && r.HostUnknown == "" {
+			s.LoggedCompared++
+		}
+		if slices.Contains(r.Flags, FlagLoggedDiffers) {
+			s.LoggedDiffers++
+		}
 	}
 	if !rules {
 		return
@@ -72,6 +95,9 @@ func (s *Summary) sub(now, before *Summary) {
 	s.NoSNI -= now.NoSNI - before.NoSNI
 	s.SNIUnknown -= now.SNIUnknown - before.SNIUnknown
 	s.Flagged -= now.Flagged - before.Flagged
+	s.Logged -= now.Logged - before.Logged
+	s.LoggedDiffers -= now.LoggedDiffers - before.LoggedDiffers
+	s.LoggedCompared -= now.LoggedCompared - before.LoggedCompared
 	s.VerdictDiffers -= now.VerdictDiffers - before.VerdictDiffers
 	s.ProfilesVerdictDiffers -= now.ProfilesVerdictDiffers - before.ProfilesVerdictDiffers
 	s.RuleUnspecified -= now.RuleUnspecified - before.RuleUnspecified
@@ -87,6 +113,9 @@ func (s *Summary) add(o *Summary) {
 	s.NoSNI += o.NoSNI
 	s.SNIUnknown += o.SNIUnknown
 	s.Flagged += o.Flagged
+	s.Logged += o.Logged
+	s.LoggedDiffers += o.LoggedDiffers
+	s.LoggedCompared += o.LoggedCompared
 	s.Probes += o.Probes
 	s.Tunnelled += o.Tunnelled
 	s.UnknownTags += o.UnknownTags

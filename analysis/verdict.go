@@ -30,6 +30,13 @@ func (an *Analyzer) judge(fr *fileRun, r *Record, f *sniid.Facts, as *sniid.Asse
 			verdicts = append(verdicts, v)
 		}
 	}
+	// What the firewall logged is what its policy saw: the verdict is the
+	// logged host's when the log names one (Verdict.From "log").
+	if lg := r.Logged; lg != nil && lg.Host != "" {
+		v := *fr.verdict(p, lg.Host, dns) // a copy: verdicts are shared
+		v.From = VerdictFromLog
+		r.Verdict = &v
+	}
 	r.IntendedVerdict = fr.intendedVerdict(p, f)
 
 	v, iv := r.Verdict, r.IntendedVerdict

@@ -33,6 +33,11 @@ type Check struct {
 	seen  map[string]bool
 
 	differs, profDiffers, unspecified groups
+
+	// With the firewall's log: connections joined to a logged host, and
+	// those where the log contradicts the prediction.
+	logged        int
+	loggedDiffers groups
 }
 
 // ruleHits counts the connections a rule decides or logs (monitor), per
@@ -110,7 +115,11 @@ func (c *Check) count(v *analysis.Verdict, col int) {
 func (c *Check) Add(r *analysis.Record) {
 	for i, p := range c.profiles {
 		hp := r.Profiles[p]
-		c.count(hp.Verdict, i)
+		v := hp.Verdict
+		if i == 0 && r.Verdict != nil && r.Verdict.From == analysis.VerdictFromLog {
+			v = r.Verdict // what the firewall logged, not what it was predicted to
+		}
+		c.count(v, i)
 		c.addHost(hp.Host)
 	}
 	c.count(r.IntendedVerdict, len(c.profiles))
@@ -125,10 +134,21 @@ func (c *Check) Add(r *analysis.Record) {
 	} else {
 		c.compared++
 	}
+	if lg := r.Logged; lg != nil && lg.Host != "" {
+		c.logged++
+		c.addHost(lg.Host)
+		if slices.Contains(r.Flags, analysis.FlagLoggedDiffers) {
+			c.loggedDiffers.add(fmt.Sprintf("logged %s, %s predicts %s", lg.Host, c.chosen, hostText(r.Host)), where+" ("+lg.Event+")", nil)
+		}
+	}
 	if slices.Contains(r.Flags, analysis.FlagVerdictDiffers) {
-		key := strings.Join([]string{r.Host, actionText(v), iv.Name, iv.From, actionText(iv)}, "\x00")
+		host, source := r.Host, r.HostSource
+		if v.From == analysis.VerdictFromLog { // the host the firewall logged
+			host, source = v.Name, "logged"
+		}
+		key := strings.Join([]string{host, source, actionText(v), iv.Name, iv.From, actionText(iv)}, "\x00")
 		c.differs.add(key, where, func() any {
-			return &differ{host: r.Host, source: r.HostSource, v: v, iv: iv, valid: !r.NamesEscaped}
+			return &differ{host: host, source: source, v: v, iv: iv, valid: !r.NamesEscaped}
 		})
 	}
 	if slices.Contains(r.Flags, analysis.FlagProfilesVerdictDiffers) {
@@ -247,7 +267,12 @@ func (c *Check) Report(w io.Writer) {
 	fmt.Fprintf(w, "Policy: %s, %s, %s, %s; default action %s\n",
 		count(len(p.Rules), "access rule"), count(len(p.SIBlock), "SI Block entry"),
 		count(len(p.SIAllow), "SI Do-Not-Block entry"), count(len(p.DNSBlock), "DNS Block entry"), p.Default)
+	if c.logged > 0 {
+		fmt.Fprintf(w, "With the firewall's log: %s joined to a logged host; their %s column counts the logged host.\n",
+			count(c.logged, "connection"), c.chosen)
+	}
 	c.writeHits(w)
+	c.writeGroups(w, &c.loggedDiffers, analysis.FlagLoggedDiffers, "the firewall logged another host than "+c.chosen+" predicts")
 	c.writeDiffers(w)
 	c.writeGroups(w, &c.profDiffers, "profiles-verdict-differs", "the action depends on the firewall behaviour")
 	c.writeGroups(w, &c.unspecified, "rule-unspecified", "the action depends on what the vendor does not document")

@@ -17,6 +17,7 @@ type csvWriter struct {
 	all    bool
 	rules  bool // URL rules given: the verdict columns
 	join   bool // --join: the client_random and captures columns
+	events bool // --events: the logged_* columns
 	header bool
 }
 
@@ -38,6 +39,9 @@ func (c *csvWriter) columns() []string {
 	}
 	if c.join {
 		h = append(h, "client_random", "captures")
+	}
+	if c.events {
+		h = append(h, "logged_url", "logged_host", "logged_event")
 	}
 	if c.all {
 		for _, p := range sniid.Profiles() {
@@ -98,6 +102,13 @@ func (c *csvWriter) Write(r *analysis.Record) error {
 			caps = append(caps, captureText(cp))
 		}
 		row = append(row, r.ClientRandom, j(caps))
+	}
+	if c.events {
+		if lg := r.Logged; lg != nil {
+			row = append(row, lg.URL, lg.Host, lg.Event)
+		} else {
+			row = append(row, "", "", "")
+		}
 	}
 	if c.all {
 		for _, p := range sniid.Profiles() {

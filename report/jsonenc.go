@@ -82,6 +82,9 @@ func (e *recordEncoder) appendRecord(b []byte, r *analysis.Record) ([]byte, erro
 	if len(r.Profiles) > 0 {
 		obj("profiles", r.Profiles)
 	}
+	if r.Logged != nil {
+		obj("logged", r.Logged)
+	}
 	if r.HostUnknown != "" {
 		str("host_unknown", r.HostUnknown)
 	}

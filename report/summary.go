@@ -30,6 +30,10 @@ func SummaryLine(s *analysis.Summary) string {
 			l += fmt.Sprintf(" (at %d capture points)", s.Points)
 		}
 	}
+	if s.Events {
+		l += fmt.Sprintf(", events read %d, joined %d, not joined %d, %s %d", s.EventsRead, s.EventsJoined,
+			s.EventsRead-s.EventsJoined, analysis.FlagLoggedDiffers, s.LoggedDiffers)
+	}
 	if s.Rules {
 		l += fmt.Sprintf(", %s %d, %s %d, %s %d", analysis.FlagVerdictDiffers, s.VerdictDiffers,
 			analysis.FlagProfilesVerdictDiffers, s.ProfilesVerdictDiffers, analysis.FlagRuleUnspecified, s.RuleUnspecified)

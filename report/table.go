@@ -208,6 +208,9 @@ func (t *tableWriter) row(r *analysis.Record) error {
 	if r.HostUnknown != "" {
 		fmt.Fprintf(&b, "    host unknown: %s\n", Printable(r.HostUnknown))
 	}
+	if l := loggedLine(r); l != "" {
+		b.WriteString("    logged: " + Printable(l) + "\n")
+	}
 	if pr := r.ProbeOf; pr != nil {
 		fmt.Fprintf(&b, "    tsid-probe of %s -> %s at %s (the firewall's own connection; not counted)\n",
 			pr.Client, pr.Server, timeText(pr.Time))
@@ -367,4 +370,32 @@ func (t *tableWriter) Close(s *analysis.Summary) error {
 	}
 	_, err := fmt.Fprintf(t.w, "\n%s\n", SummaryLine(s))
 	return err
+}
+
+// loggedLine is what the firewall logged, when it is news: the logged host
+// differs from the prediction (logged-differs), or the capture cannot tell
+// what the profile logs; "" otherwise.
+func loggedLine(r *analysis.Record) string {
+	lg := r.Logged
+	if lg == nil || lg.Host == "" {
+		return ""
+	}
+	var tail string
+	switch {
+	case slices.Contains(r.Flags, analysis.FlagLoggedDiffers):
+		tail = "; " + r.Profile + " predicts " + hostText(r.Host)
+	case r.HostUnknown != "":
+		tail = "; the capture cannot tell what " + r.Profile + " logs"
+	default:
+		return ""
+	}
+	var what []string
+	what = append(what, lg.Event)
+	if lg.Action != "" {
+		what = append(what, lg.Action)
+	}
+	if lg.Rule != "" {
+		what = append(what, "rule "+lg.Rule)
+	}
+	return cmp.Or(lg.URL, lg.Host) + " (" + strings.Join(what, ", ") + ")" + tail
 }

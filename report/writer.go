@@ -24,6 +24,7 @@ type Options struct {
 	AllProfiles bool // Record.Profiles is filled: per-profile columns
 	Rules       bool // records carry verdicts: Action and Rule columns
 	Join        bool // records may carry captures: CSV client_random and captures
+	Events      bool // records may carry what the firewall logged: CSV logged_* columns
 }
 
 // New makes the writer of format ("table", "json" or "csv"; anything
@@ -33,7 +34,7 @@ func New(format string, w io.Writer, o Options) Writer {
 	case "json":
 		return &jsonWriter{w: w, enc: newRecordEncoder()}
 	case "csv":
-		return &csvWriter{w: csv.NewWriter(w), all: o.AllProfiles, rules: o.Rules, join: o.Join}
+		return &csvWriter{w: csv.NewWriter(w), all: o.AllProfiles, rules: o.Rules, join: o.Join, events: o.Events}
 	default:
 		return &tableWriter{w: w, explain: o.Explain, quiet: o.Quiet, all: o.AllProfiles, rules: o.Rules}
 	}
