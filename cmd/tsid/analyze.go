@@ -33,12 +33,14 @@ type analyzeOptions struct {
 	noProgress  bool
 	date        string
 	join        bool
-	rules       ruleOptions // URL rules to judge the connections with
-	allProfiles bool        // every profile's result even without --profile all (rules check)
+	rules       ruleOptions  // URL rules to judge the connections with
+	events      eventOptions // what the firewall logged
+	allProfiles bool         // every profile's result even without --profile all (rules check)
 
-	textDate   time.Time // --date parsed; zero: each file's own date
-	stopMemory func()    // stops the soft memory limit following the heap (memlimit.go)
-	notes      *notes    // warnings and notes on stderr
+	auto       sniid.Profile // the profile --profile auto chose
+	textDate   time.Time     // --date parsed; zero: each file's own date
+	stopMemory func()        // stops the soft memory limit following the heap (memlimit.go)
+	notes      *notes        // warnings and notes on stderr
 }
 
 // prepare does what analyze and rules check share after parsing the
@@ -51,6 +53,15 @@ func (o *analyzeOptions) prepare(cmd string, fs *pflag.FlagSet, stderr io.Writer
 	o.textDate = d
 	if err := o.rules.load(cmd, fs, stderr, o.quiet); err != nil {
 		return err
+	}
+	if o.profile == "auto" && len(o.events.files) == 0 {
+		return usageErrorf("%s: --profile auto needs --events FILE: the firewall's log chooses the profile", cmd)
+	}
+	if err := o.events.load(cmd, fs, stderr, o.quiet); err != nil {
+		return err
+	}
+	if slices.Contains(o.rules.fail, analysis.FlagLoggedDiffers) && o.events.index == nil {
+		return usageErrorf("%s: --fail-on logged-differs needs --events FILE", cmd)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" { // GOMEMLIMIT, when set, wins
 		o.stopMemory = followMemory(int64(max(1, min(o.jobs, files))) * memoryPerFile)
@@ -92,7 +103,7 @@ func analyzeFlags(o *analyzeOptions) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("tsid analyze", pflag.ContinueOnError)
 	fs.SortFlags = false
 	fs.StringVarP(&o.format, "format", "f", "table", "output format: table, json (JSON Lines) or csv")
-	fs.StringVarP(&o.profile, "profile", "p", "ftd", "firewall profile that decides the logged host, or 'all' for every profile")
+	fs.StringVarP(&o.profile, "profile", "p", "ftd", "firewall profile that decides the logged host, 'all' for every profile, or 'auto': the one the firewall's log (--events) agrees with most")
 	fs.StringVar(&o.order, "order", "", "custom precedence instead of a profile: comma list of sni, sni*, san, cn, ou")
 	fs.BoolVar(&o.onlyFlagged, "only-flagged", false, "show only connections that carry at least one flag")
 	fs.BoolVar(&o.explain, "explain", false, "per connection: every candidate name and each step of the profile")
@@ -103,6 +114,7 @@ func analyzeFlags(o *analyzeOptions) *pflag.FlagSet {
 	fs.BoolVar(&o.join, "join", false, "join the connections several captures saw (inside/outside, per interface) by ClientHello random, else SNI, server port and time; one record with 'captures'")
 	fs.StringVar(&o.date, "date", "", "date of the times of day in ASA/FTD text captures, `YYYY-MM-DD` (default: the file's modification date)")
 	addRuleFlags(fs, &o.rules)
+	addEventFlags(fs, &o.events)
 	return fs
 }
 
@@ -130,6 +142,8 @@ Flags:
 		fmt.Fprintf(&b, "  %-11s %s\n", p.Name, p.Description)
 	}
 	b.WriteString(`  all         every profile; host/host_source are ftd's, 'profiles' has each
+  auto        with --events: the profile whose predictions agree with the most
+              logged hosts (ties: the order above), said on stderr with the evidence
 
 Several files are analyzed in parallel (--jobs); the output is the same as
 one after another: files in the order given, connections in order of their
@@ -148,6 +162,14 @@ table columns Action and Rule. A rules file has one rule a line, "ACTION ENTRY"
 FMC REST API JSON responses are read too, all JSON files together as one
 export. Flags: verdict-differs, profiles-verdict-differs, rule-unspecified.
 'tsid rules check' reports per rule and suggests fixes.
+
+What the firewall logged: --events reads FTD syslog connection events
+(430002/430003) or an FMC connection events export or paste (CSV or
+tab-separated, with the header row), plain or gzip, and joins each
+connection to its event on the 5-tuple (or the NAT'd one) closest to its
+first packet: JSON key logged, CSV columns logged_*, and the flag
+logged-differs where the logged host is not the prediction. --profile auto
+lets the log choose the profile that agrees with the most logged hosts.
 
 Examples:
   tsid analyze capture.pcap
@@ -187,10 +209,16 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if o.jobs == 0 {
 		o.jobs = runtime.GOMAXPROCS(0)
 	}
-	if err := o.prepare("analyze", fs, stderr, len(files)); err != nil {
+	err := o.prepare("analyze", fs, stderr, len(files))
+	if err != nil {
 		return err
 	}
 	defer o.release()
+	if o.profile == "auto" {
+		if o.auto, err = o.autoProfile("analyze", files, stderr); err != nil {
+			return err
+		}
+	}
 	an, err := o.analyzer("analyze")
 	if err != nil {
 		return err
@@ -233,7 +261,8 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if !o.quiet && o.format != "table" {
 		fmt.Fprintf(stderr, "tsid: %s\n", report.SummaryLine(&sum))
 	}
-	if res.inputErrs > 0 {
+	o.eventsDone(&sum, an.Profile().Name, stderr)
+	if res.inputErrs > 0 || o.events.damaged {
 		return &exitError{code: 2}
 	}
 	return o.rules.failed(&sum, o.quiet)
@@ -278,6 +307,7 @@ func (o *analyzeOptions) analyzer(cmd string) (*analysis.Analyzer, error) {
 	ao := analysis.Options{
 		AllProfiles:  o.profile == "all" || o.allProfiles,
 		Policy:       o.rules.policy,
+		Events:       o.events.index,
 		Explain:      o.explain,
 		Join:         o.join,
 		OnlyFlagged:  o.onlyFlagged,
@@ -295,10 +325,12 @@ func (o *analyzeOptions) analyzer(cmd string) (*analysis.Analyzer, error) {
 		}
 	case o.profile == "all":
 		// ftd decides, every profile is reported
+	case o.profile == "auto":
+		ao.Profile = o.auto
 	default:
 		ao.Profile, err = sniid.Lookup(o.profile)
 		if err != nil {
-			return nil, usageErrorf("%s: --profile %q is not a profile (want %s or all)", cmd, o.profile, strings.Join(profileNames(), ", "))
+			return nil, usageErrorf("%s: --profile %q is not a profile (want %s, all or auto)", cmd, o.profile, strings.Join(profileNames(), ", "))
 		}
 	}
 	return analysis.New(ao), nil
@@ -314,7 +346,7 @@ var maxJoin = 0
 // reportOptions say what the records hold, for the writers.
 func (o *analyzeOptions) reportOptions() report.Options {
 	return report.Options{Explain: o.explain, Quiet: o.quiet, AllProfiles: o.profile == "all",
-		Rules: o.rules.policy != nil, Join: o.join}
+		Rules: o.rules.policy != nil, Join: o.join, Events: o.events.index != nil}
 }
 
 func profileNames() []string {

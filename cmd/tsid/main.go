@@ -9,6 +9,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	_ "time/tzdata" // --events-tz names work where the system has no zone database
 )
 
 // version is set at build time with -ldflags "-X main.version=…"; otherwise

@@ -26,6 +26,11 @@ Flags:
 `
 
 const rulesExamples = `
+--events takes what the firewall logged (FTD syslog, an FMC connection events
+export or paste): where a connection's event names a host, its verdict is
+computed on that host, and the report lists where the log contradicts the
+prediction (logged-differs).
+
 --rules takes a rules file, one rule a line ("allow tools.cisco.com"; actions
 allow, trust, monitor, block, interactive-block) or FMC REST API responses
 (JSON: access rules pages, URL objects, URL groups, the access policy); all
@@ -33,6 +38,7 @@ JSON files given are one export, its rules placed where the first is given.
 
 Examples:
   tsid rules check --rules licensing.rules capture.pcap
+  tsid rules check --rules licensing.rules --events fmc-events.tsv capture.pcap
   tsid rules check --rules accessrules.json --rules urls.json --rules urlgroups.json \
       --rules accesspolicy.json --fail-on verdict-differs captures/*.pcap
 
@@ -61,13 +67,14 @@ func runRulesCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) err
 	fs.SortFlags = false
 	fs.SetOutput(io.Discard)
 	addRuleFlags(fs, &o.rules)
-	fs.StringVarP(&o.profile, "profile", "p", "ftd", "firewall profile whose logged host is compared with the name meant (every profile is counted)")
+	fs.StringVarP(&o.profile, "profile", "p", "ftd", "firewall profile whose logged host is compared with the name meant (every profile is counted); 'auto' with --events")
 	fs.StringVar(&o.order, "order", "", "custom precedence instead of a profile: comma list of sni, sni*, san, cn, ou")
 	fs.StringVarP(&o.output, "output", "o", "", "write the report to FILE (written completely or not at all)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no summary and no warnings on stderr; errors still shown")
 	fs.IntVarP(&o.jobs, "jobs", "j", 0, "analyze up to `N` files at once (default: GOMAXPROCS)")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar")
 	fs.StringVar(&o.date, "date", "", "date of the times of day in ASA/FTD text captures, `YYYY-MM-DD`")
+	addEventFlags(fs, &o.events)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			fmt.Fprint(stdout, rulesUsage+fs.FlagUsages()+rulesExamples)
@@ -95,11 +102,17 @@ func runRulesCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) err
 		}
 		stdinUsed = stdinUsed || f == "-"
 	}
-	if err := o.prepare("rules check", fs, stderr, len(files)); err != nil {
+	err := o.prepare("rules check", fs, stderr, len(files))
+	if err != nil {
 		return err
 	}
 	defer o.release()
 	o.allProfiles = true // every profile's verdict, for the counts
+	if o.profile == "auto" {
+		if o.auto, err = o.autoProfile("rules check", files, stderr); err != nil {
+			return err
+		}
+	}
 	an, err := o.analyzer("rules check")
 	if err != nil {
 		return err
@@ -123,6 +136,7 @@ func runRulesCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) err
 		}
 		werr = bw.Flush()
 	}
+	o.eventsDone(&sum, an.Profile().Name, stderr)
 	if commit != nil {
 		if cerr := commit(werr == nil); werr == nil {
 			werr = cerr
@@ -131,7 +145,7 @@ func runRulesCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) err
 	if werr != nil {
 		return &exitError{code: 2, msg: "writing output: " + werr.Error()}
 	}
-	if res.inputErrs > 0 {
+	if res.inputErrs > 0 || o.events.damaged {
 		return &exitError{code: 2}
 	}
 	return o.rules.failed(&sum, o.quiet)

@@ -23,6 +23,7 @@ var failOnFlags = map[string]string{
 	"profiles-verdict-differs": analysis.FlagProfilesVerdictDiffers,
 	"unspecified":              analysis.FlagRuleUnspecified,
 	"rule-unspecified":         analysis.FlagRuleUnspecified,
+	"logged-differs":           analysis.FlagLoggedDiffers,
 }
 
 // ruleOptions are the flags of a URL policy, shared by 'tsid analyze' and
@@ -44,7 +45,7 @@ func addRuleFlags(fs *pflag.FlagSet, o *ruleOptions) {
 	fs.StringArrayVar(&o.dnsBlock, "dns-block", nil, "Security Intelligence DNS Block list `FILE` (repeatable)")
 	fs.StringVar(&o.defaultAction, "default-action", "", "`ACTION` when no rule decides: allow, trust, block or interactive-block (default: an FMC export's, else block)")
 	fs.BoolVar(&o.assumeConditions, "assume-other-conditions", false, "take an FMC rule's conditions other than URLs (zones, networks, ports, users, ...) as met")
-	fs.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 when a connection has `FLAG`: verdict-differs, profiles-verdict-differs or unspecified (comma list)")
+	fs.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 when a connection has `FLAG`: verdict-differs, profiles-verdict-differs, unspecified (with rules) or logged-differs (with --events); comma list")
 }
 
 // given reports whether any rules were given.
@@ -59,7 +60,7 @@ func (o *ruleOptions) load(cmd string, fs *pflag.FlagSet, stderr io.Writer, quie
 	for _, f := range o.failOn {
 		flag, ok := failOnFlags[f]
 		if !ok {
-			return usageErrorf("%s: --fail-on %q: want verdict-differs, profiles-verdict-differs or unspecified", cmd, f)
+			return usageErrorf("%s: --fail-on %q: want verdict-differs, profiles-verdict-differs, unspecified or logged-differs", cmd, f)
 		}
 		if !slices.Contains(o.fail, flag) {
 			o.fail = append(o.fail, flag)
@@ -67,6 +68,9 @@ func (o *ruleOptions) load(cmd string, fs *pflag.FlagSet, stderr io.Writer, quie
 	}
 	if !o.given() {
 		for _, name := range []string{"fail-on", "default-action", "assume-other-conditions"} {
+			if name == "fail-on" && slices.Equal(o.fail, []string{analysis.FlagLoggedDiffers}) {
+				continue // needs --events, not rules
+			}
 			if fs.Changed(name) {
 				return usageErrorf("%s: --%s needs URL rules (--rules, --si-block, --si-allow or --dns-block)", cmd, name)
 			}

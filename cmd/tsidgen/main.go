@@ -7,6 +7,7 @@
 // handshakes (see package pcaps/synth).
 //
 //	go run ./cmd/tsidgen samples -dir testdata/samples
+//	go run ./cmd/tsidgen events -dir testdata/events
 //	go run ./cmd/tsidgen traffic -shape bulk -size 1G -o bulk.pcap
 package main
 
@@ -26,9 +27,12 @@ func main() {
 }
 
 const usage = `usage: tsidgen samples [-dir DIR]
+       tsidgen events [-dir DIR] [-samples DIR]
        tsidgen traffic -shape bulk|handshakes|halfopen -o FILE [-size N] [-conns N] [-seed N]
 
 samples writes the sample captures (see testdata/samples/README.md) to DIR.
+events writes the sample firewall logs of those captures (see
+testdata/events/README.md) to DIR.
 traffic writes a large benchmark capture of interleaved connections that
 replay real crypto/tls handshakes (see the README, "Speed and memory").
 `
@@ -44,6 +48,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runSamples(args[1:], stdout, stderr)
 	case "traffic":
 		return runTraffic(args[1:], stdout, stderr)
+	case "events":
+		return runEvents(args[1:], stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])
