@@ -3,6 +3,7 @@ package pcaps
 import (
 	"bytes"
 	"cmp"
+	"math"
 	"net/netip"
 	"slices"
 	"time"
@@ -48,6 +49,12 @@ type Config struct {
 	IdleTimeout time.Duration
 	// MaxDNS caps the DNS table entries.
 	MaxDNS int
+	// DNSLookups, when not nil, receives each DNS lookup over UDP once:
+	// when its response arrives, or, for a query never answered, at Close
+	// (or when it is older than IdleTimeout of capture time). At most
+	// MaxDNSPending unanswered lookups are held; past that the oldest is
+	// handed on unanswered. When nil, queries are not even parsed.
+	DNSLookups func(DNSLookup)
 }
 
 // Stats counts what the Assembler saw.
@@ -62,6 +69,7 @@ type Stats struct {
 	TCP           uint64 // TCP segments
 	UDP           uint64 // UDP datagrams
 	DNSResponses  uint64 // DNS responses parsed
+	DNSQueries    uint64 // DNS queries parsed (only with Config.DNSLookups)
 	Conns         uint64 // TCP connections started
 	Stray         uint64 // segments without payload of no known connection (ignored)
 	Evicted       uint64 // connections ended because of MaxConns
@@ -118,10 +126,15 @@ type half struct {
 	ackTo     seqNum // highest acknowledgment the peer sent for this direction
 	finSeq    seqNum
 	recentEnd seqNum // where recent ends
-	started   bool   // next is known
-	synSeen   bool
-	ackValid  bool // ackTo holds an ACK from the peer ahead of next
-	fin       bool
+	sentEnd   seqNum // where the payload sent so far ends (see sent)
+	// packets counts segments captured from this side. 32 bits keep the
+	// half small; 2^32 segments of one connection is a capture of
+	// hundreds of gigabytes, and the count stops there rather than wrap.
+	packets  uint32
+	started  bool // next is known
+	synSeen  bool
+	ackValid bool // ackTo holds an ACK from the peer ahead of next
+	fin      bool
 
 	segs     []seg // out-of-order pieces, sorted, non-overlapping, all after next
 	buffered int   // bytes charged for segs
@@ -132,7 +145,40 @@ type half struct {
 	// disagrees with buffered data.
 	recent []byte
 
-	packets uint64 // segments captured from this side
+	// bytes is the payload sequence space sent (Ending.Bytes), counted
+	// whether or not the stream is still wanted.
+	bytes uint64
+}
+
+// sent counts n bytes of payload at seq: the part beyond sentEnd is new.
+// sentEnd starts at the SYN's ISN+1 (see segment) or, without a SYN, at
+// the first payload, so bytes counts each sequence number once whatever
+// the order, the retransmissions and the holes of the capture.
+func (h *half) sent(seq seqNum, n int) {
+	if !h.synSeen && h.bytes == 0 {
+		h.sentEnd = seq
+	}
+	end := seq.plus(n)
+	if d := uint32(end - h.sentEnd); seqGT(end, h.sentEnd) && d < maxSeqAhead {
+		h.bytes = addSat(h.bytes, uint64(d))
+		h.sentEnd = end
+	}
+}
+
+// addSat is x+y, or the largest uint64 if that overflows.
+func addSat(x, y uint64) uint64 {
+	if s := x + y; s >= x {
+		return s
+	}
+	return math.MaxUint64
+}
+
+// incSat is x+1, or x if that overflows: counters stop rather than wrap.
+func incSat(x uint32) uint32 {
+	if x == math.MaxUint32 {
+		return x
+	}
+	return x + 1
 }
 
 // recentWindow is how many delivered bytes per direction are kept to check
@@ -194,16 +240,25 @@ func (h *half) disagrees(seq seqNum, b []byte) bool {
 
 // conn is one tracked connection. A busy capture tracks up to
 // Config.MaxConns of them, so its size is what such a capture costs (a
-// test keeps it within 384 bytes): its key is worked out from info, not
-// kept twice, and its time is a plain count of nanoseconds.
+// test keeps it within 416 bytes): its key is worked out from info, not
+// kept twice, its times are plain counts of nanoseconds, and the facts
+// of the Ending are kept in their smallest form (the flags fill what
+// would be padding) and spelled out only at End.
 type conn struct {
 	info       ConnInfo
 	s          Stream
 	h          [2]half
 	last       int64 // last activity (Unix nanoseconds); once ended, when it ended
 	prev, next *conn // LRU list of live connections, head = most recently active
-	done       bool  // Data returned false
-	ended      bool  // End was called; the entry only absorbs stray packets
+	// firstSYN and lastSYN are when A's first and last SYN were captured
+	// (Unix nanoseconds), valid when syns[AtoB] > 0.
+	firstSYN, lastSYN int64
+	syns              [2]uint32 // SYN segments per side (Ending.SYNs)
+	done              bool      // Data returned false
+	ended             bool      // End was called; the entry only absorbs stray packets
+	synAck            bool      // B sent a SYN-ACK
+	up                [2]bool   // the side sent a segment with ACK or payload, neither SYN nor RST
+	resetBy           Dir       // the side whose RST ended the connection, or NoDir
 }
 
 // key is c's key in the connection map.
@@ -226,6 +281,8 @@ type Assembler struct {
 
 	factory    StreamFactory
 	cfg        Config
+	lookups    *lookupLog   // nil without Config.DNSLookups
+	dnsAddrs   []netip.Addr // reused for the addresses of each DNS response
 	dec        decoder
 	stats      Stats
 	conns      map[connKey]*conn
@@ -259,6 +316,9 @@ func NewAssembler(f StreamFactory, cfg Config) *Assembler {
 		factory: f,
 		cfg:     cfg,
 		conns:   make(map[connKey]*conn),
+	}
+	if cfg.DNSLookups != nil {
+		a.lookups = newLookupLog(cfg.DNSLookups, cfg.IdleTimeout)
 	}
 	a.dec.stats = &a.stats
 	a.dec.defrag = ip4defrag.NewIPv4Defragmenter()
@@ -302,13 +362,33 @@ func (a *Assembler) Packet(data []byte, ci gopacket.CaptureInfo, link LinkType) 
 	}
 	if p.proto == protoUDP {
 		a.stats.UDP++
-		if p.sport == 53 && p.missing == 0 && a.DNS.addResponse(p.payload, p.dst, ts) {
-			a.stats.DNSResponses++
+		if p.missing == 0 && (p.sport == dnsPort || p.dport == dnsPort && a.lookups != nil) {
+			a.dns(p, ts)
 		}
 		return
 	}
 	a.stats.TCP++
 	a.tcp(p, ts)
+}
+
+// dns takes a DNS message over UDP: responses into the DNSTable, queries
+// and responses into the lookup log.
+func (a *Assembler) dns(p *packet, ts time.Time) {
+	m := dnsMsg{addrs: a.dnsAddrs}
+	ok := parseDNS(p.payload, &m)
+	a.dnsAddrs = m.addrs[:0] // the lookup log copies what it keeps
+	if !ok {
+		return
+	}
+	if p.sport == dnsPort && a.DNS.addResponse(&m, p.dst, ts) {
+		a.stats.DNSResponses++
+	}
+	if a.lookups != nil {
+		if !m.response && m.opQuery && m.hasQuestion && p.dport == dnsPort {
+			a.stats.DNSQueries++
+		}
+		a.lookups.packet(&m, netip.AddrPortFrom(p.src, p.sport), netip.AddrPortFrom(p.dst, p.dport), ts)
+	}
 }
 
 // Flush ends connections idle for Config.IdleTimeout at capture time now.
@@ -317,6 +397,9 @@ func (a *Assembler) Packet(data []byte, ci gopacket.CaptureInfo, link LinkType) 
 func (a *Assembler) Flush(now time.Time) {
 	a.lastFlush = now
 	a.dec.defrag.DiscardOlderThan(now.Add(-fragTimeout))
+	if a.lookups != nil {
+		a.lookups.flush(now)
+	}
 	for c := a.tail; c != nil && c.since(now) >= a.cfg.IdleTimeout; c = a.tail {
 		a.end(c, EndIdle, now)
 		a.remove(c)
@@ -332,8 +415,9 @@ func (a *Assembler) Flush(now time.Time) {
 	}
 }
 
-// Close ends all live connections with EndEOF, in ID order. Call it at the
-// end of the input; the Assembler is empty afterwards.
+// Close ends all live connections with EndEOF, in ID order, then hands on
+// the unanswered DNS lookups, oldest first. Call it at the end of the
+// input; the Assembler is empty afterwards.
 func (a *Assembler) Close() {
 	var live []*conn
 	for c := a.head; c != nil; c = c.next {
@@ -348,6 +432,9 @@ func (a *Assembler) Close() {
 	clear(a.conns)
 	clear(a.recent[:])
 	a.closed = nil
+	if a.lookups != nil {
+		a.lookups.close()
+	}
 }
 
 // seqNum is a TCP sequence number: arithmetic modulo 2^32, compared by
@@ -430,6 +517,7 @@ func (a *Assembler) newConn(k connKey, src, dst netip.AddrPort, syn, ack bool, t
 	c := &a.slab[0]
 	a.slab = a.slab[1:]
 	c.info = ConnInfo{ID: a.nextID, A: src, B: dst, SYN: syn && !ack, First: ts, Outer: a.dec.p.outer}
+	c.resetBy = NoDir
 	if syn && ack { // SYN-ACK first: its receiver initiated
 		c.info.A, c.info.B = dst, src
 		c.info.Outer[0], c.info.Outer[1] = c.info.Outer[1], c.info.Outer[0]
@@ -517,7 +605,7 @@ func (a *Assembler) end(c *conn, reason EndReason, ts time.Time) {
 	}
 	c.ended = true
 	a.free(c)
-	c.s.End(Ending{Reason: reason, Time: ts, Packets: [2]uint64{c.h[AtoB].packets, c.h[BtoA].packets}})
+	c.s.End(c.ending(reason, ts))
 	// The entry lingers on the closed queue without the stream's state.
 	c.s = nil
 	a.unlink(c)
@@ -525,24 +613,59 @@ func (a *Assembler) end(c *conn, reason EndReason, ts time.Time) {
 	a.closed = append(a.closed, c)
 }
 
+// ending spells out what c's entry kept of the connection.
+func (c *conn) ending(reason EndReason, ts time.Time) Ending {
+	a, b := &c.h[AtoB], &c.h[BtoA]
+	e := Ending{
+		Reason:      reason,
+		Time:        ts,
+		Packets:     [2]uint64{uint64(a.packets), uint64(b.packets)},
+		SYNs:        c.syns,
+		Bytes:       [2]uint64{a.bytes, b.bytes},
+		Established: c.synAck || c.up[AtoB] && c.up[BtoA],
+		ResetBy:     c.resetBy,
+		FIN:         [2]bool{a.fin, b.fin},
+	}
+	if c.syns[AtoB] > 0 {
+		// In the location of the capture's times (UTC from Reader).
+		e.FirstSYN = time.Unix(0, c.firstSYN).In(ts.Location())
+		e.LastSYN = time.Unix(0, c.lastSYN).In(ts.Location())
+	}
+	if c.resetBy != NoDir {
+		// The RST ended the connection (segment): now is when it came.
+		e.ResetAt, e.ResetAfter = ts, e.Bytes
+	}
+	return e
+}
+
 func (a *Assembler) segment(c *conn, d Dir, p *packet, ts time.Time) {
 	h, o := &c.h[d], &c.h[1-d]
-	h.packets++
+	h.packets = incSat(h.packets)
 	if p.isRST() {
+		c.resetBy = d
 		a.end(c, EndClosed, ts) // the entry stays to absorb late packets
 		return
 	}
 	seq := p.seq
 	if p.flags&flagSYN != 0 {
+		c.syn(d, p.flags&flagACK != 0, ts)
 		// A repeated SYN-ACK with a new ISN replaces the old one while no
 		// data has been seen (servers answering retransmitted SYNs).
 		if !h.started || (h.synSeen && h.isn != seq && h.next == h.isn+1 && len(h.segs) == 0) {
 			h.started, h.synSeen, h.isn, h.next = true, true, seq, seq+1
+			if h.bytes == 0 {
+				h.sentEnd = seq + 1 // payload is counted from here
+			}
 		}
 		seq++ // the SYN occupies one sequence number (RFC 9293, Section 3.4)
 		if p.flags&flagACK != 0 && !o.started {
 			o.started, o.next = true, p.ack
 		}
+	} else if p.flags&flagACK != 0 || len(p.payload) > 0 || p.missing > 0 {
+		c.up[d] = true
+	}
+	if n := len(p.payload) + p.missing; n > 0 {
+		h.sent(seq, n)
 	}
 	if p.flags&flagACK != 0 && o.started && seqGT(p.ack, o.next) && uint32(p.ack-o.next) < maxSeqAhead {
 		if !o.ackValid || seqGT(p.ack, o.ackTo) {
@@ -566,6 +689,21 @@ func (a *Assembler) segment(c *conn, d Dir, p *packet, ts time.Time) {
 	}
 	if h.fin && o.fin && (c.done || (h.next == h.finSeq && o.next == o.finSeq)) {
 		a.end(c, EndClosed, ts)
+	}
+}
+
+// syn counts a SYN segment of direction d captured at ts.
+func (c *conn) syn(d Dir, ack bool, ts time.Time) {
+	c.syns[d] = incSat(c.syns[d])
+	switch {
+	case d == AtoB:
+		t := ts.UnixNano()
+		if c.syns[AtoB] == 1 {
+			c.firstSYN = t
+		}
+		c.lastSYN = t
+	case ack:
+		c.synAck = true
 	}
 }
 

@@ -233,3 +233,136 @@ func TestClosedLinger(t *testing.T) {
 		t.Errorf("streams %d, want one ended once", len(rs.conns))
 	}
 }
+
+// ms is the capture time n milliseconds after t0 (tseg.at's unit).
+func ms(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+
+// TestAssemblerEndingFacts: the TCP facts of Ending, for each way a
+// connection attempt can fail or succeed (see diagnose).
+func TestAssemblerEndingFacts(t *testing.T) {
+	const (
+		s1 = 3000 // ms: a SYN retransmission
+		s2 = 7000
+	)
+	synOnly := []tseg{c2s(100, 0, "S", ""), {from: cli, to: srv, seq: 100, flags: "S", at: s1}, {from: cli, to: srv, seq: 100, flags: "S", at: s2}}
+	tests := []struct {
+		name      string
+		stopAfter int
+		segs      []tseg
+		want      []Ending // one per connection
+	}{
+		// Zeek S0: no answer to 3 SYNs over 7 s.
+		{"SYN only", 0, synOnly, []Ending{{Reason: EndEOF, Time: ms(s2), Packets: [2]uint64{3, 0},
+			SYNs: [2]uint32{3, 0}, FirstSYN: ms(0), LastSYN: ms(s2), ResetBy: NoDir}}},
+		// Zeek REJ: the port is closed.
+		{"SYN, RST-ACK from the server", 0, []tseg{c2s(100, 0, "S", ""), s2c(0, 101, "RA", "")},
+			[]Ending{{Reason: EndClosed, Time: ms(1), Packets: [2]uint64{1, 1}, SYNs: [2]uint32{1, 0},
+				FirstSYN: ms(0), LastSYN: ms(0), ResetBy: BtoA, ResetAt: ms(1)}}},
+		// Zeek RSTR: reset right after the ClientHello.
+		{"established, client data, server RST", 0, hs(c2s(101, 501, "A", "hello"), s2c(501, 106, "RA", "")),
+			[]Ending{{Reason: EndClosed, Time: ms(4), Packets: [2]uint64{3, 2}, SYNs: [2]uint32{1, 1},
+				FirstSYN: ms(0), LastSYN: ms(0), Bytes: [2]uint64{5, 0}, Established: true,
+				ResetBy: BtoA, ResetAt: ms(4), ResetAfter: [2]uint64{5, 0}}}},
+		{"client resets after data both ways", 0, hs(c2s(101, 501, "A", "hello"), s2c(501, 106, "A", "hi"), c2s(106, 503, "R", "")),
+			[]Ending{{Reason: EndClosed, Time: ms(5), Packets: [2]uint64{4, 2}, SYNs: [2]uint32{1, 1},
+				FirstSYN: ms(0), LastSYN: ms(0), Bytes: [2]uint64{5, 2}, Established: true,
+				ResetBy: AtoB, ResetAt: ms(5), ResetAfter: [2]uint64{5, 2}}}},
+		{"normal close with FINs", 0, hs(c2s(101, 501, "A", "hello"), s2c(501, 106, "A", "world!"),
+			c2s(106, 507, "FA", ""), s2c(507, 107, "FA", ""), c2s(107, 508, "A", "")),
+			[]Ending{{Reason: EndClosed, Time: ms(6), Packets: [2]uint64{4, 3}, SYNs: [2]uint32{1, 1},
+				FirstSYN: ms(0), LastSYN: ms(0), Bytes: [2]uint64{5, 6}, Established: true,
+				ResetBy: NoDir, FIN: [2]bool{true, true}}}},
+		{"one-way: handshake, then only A's packets", 0, hs(c2s(101, 501, "A", "hello"), c2s(106, 501, "A", "again")),
+			[]Ending{{Reason: EndEOF, Time: ms(4), Packets: [2]uint64{4, 1}, SYNs: [2]uint32{1, 1},
+				FirstSYN: ms(0), LastSYN: ms(0), Bytes: [2]uint64{10, 0}, Established: true, ResetBy: NoDir}}},
+		// Without B's SYN-ACK the capture cannot show that B answered.
+		{"one-way: only A's packets", 0, []tseg{c2s(100, 0, "S", ""), c2s(101, 501, "A", ""), c2s(101, 501, "A", "hello")},
+			[]Ending{{Reason: EndEOF, Time: ms(2), Packets: [2]uint64{3, 0}, SYNs: [2]uint32{1, 0},
+				FirstSYN: ms(0), LastSYN: ms(0), Bytes: [2]uint64{5, 0}, ResetBy: NoDir}}},
+		{"one-way: only B's packets", 0, []tseg{s2c(500, 101, "SA", ""), s2c(501, 106, "A", "cert")},
+			[]Ending{{Reason: EndEOF, Time: ms(1), Packets: [2]uint64{0, 2}, SYNs: [2]uint32{0, 1},
+				Bytes: [2]uint64{0, 4}, Established: true, ResetBy: NoDir}}},
+		{"SYN not captured, ACKs both ways", 0, []tseg{c2s(5000, 9000, "A", "abc"), s2c(9000, 5003, "A", "")},
+			[]Ending{{Reason: EndEOF, Time: ms(1), Packets: [2]uint64{1, 1}, Bytes: [2]uint64{3, 0},
+				Established: true, ResetBy: NoDir}}},
+		{"SYN not captured, server only resets", 0, []tseg{c2s(5000, 9000, "A", "abc"), s2c(9000, 0, "R", "")},
+			[]Ending{{Reason: EndClosed, Time: ms(1), Packets: [2]uint64{1, 1}, Bytes: [2]uint64{3, 0},
+				ResetBy: BtoA, ResetAt: ms(1), ResetAfter: [2]uint64{3, 0}}}},
+		// Bytes is sequence space: retransmissions and overlaps once,
+		// reordering and holes as sent.
+		{"retransmissions and overlaps count once", 0, hs(c2s(101, 501, "A", "hello"), c2s(101, 501, "A", "hello"), c2s(104, 501, "A", "lo!!")),
+			[]Ending{{Reason: EndEOF, Time: ms(5), Packets: [2]uint64{5, 1}, SYNs: [2]uint32{1, 1},
+				FirstSYN: ms(0), LastSYN: ms(0), Bytes: [2]uint64{7, 0}, Established: true, ResetBy: NoDir}}},
+		{"out of order, and a hole never filled", 0, hs(c2s(106, 501, "A", "world"), c2s(101, 501, "A", "he"), c2s(111, 501, "A", "!")),
+			[]Ending{{Reason: EndEOF, Time: ms(5), Packets: [2]uint64{5, 1}, SYNs: [2]uint32{1, 1},
+				FirstSYN: ms(0), LastSYN: ms(0), Bytes: [2]uint64{11, 0}, Established: true, ResetBy: NoDir}}},
+		{"snap length cut: the cut bytes were sent", 0, hs(tseg{from: cli, to: srv, seq: 101, ack: 501, flags: "A", data: "abcdef", cut: 2}),
+			[]Ending{{Reason: EndEOF, Time: ms(3), Packets: [2]uint64{3, 1}, SYNs: [2]uint32{1, 1},
+				FirstSYN: ms(0), LastSYN: ms(0), Bytes: [2]uint64{6, 0}, Established: true, ResetBy: NoDir}}},
+		{"sequence wrap", 0, []tseg{c2s(0xfffffffd, 0, "S", ""), c2s(0xfffffffe, 0, "A", "ab"), c2s(0, 0, "A", "cd")},
+			[]Ending{{Reason: EndEOF, Time: ms(2), Packets: [2]uint64{3, 0}, SYNs: [2]uint32{1, 0},
+				FirstSYN: ms(0), LastSYN: ms(0), Bytes: [2]uint64{4, 0}, ResetBy: NoDir}}},
+		{"counted after the stream is no longer wanted", 3, hs(c2s(101, 501, "A", "hello"), c2s(106, 501, "A", "world"), s2c(501, 111, "A", "ok")),
+			[]Ending{{Reason: EndEOF, Time: ms(5), Packets: [2]uint64{4, 2}, SYNs: [2]uint32{1, 1},
+				FirstSYN: ms(0), LastSYN: ms(0), Bytes: [2]uint64{10, 2}, Established: true, ResetBy: NoDir}}},
+		// A SYN after a RST is a new attempt (the reuse rule of tcp()):
+		// Windows retries a refused connect like this.
+		{"SYN again after RST-ACK: a second connection", 0, []tseg{c2s(100, 0, "S", ""), s2c(0, 101, "RA", ""),
+			{from: cli, to: srv, seq: 100, flags: "S", at: 500}, {from: srv, to: cli, ack: 101, flags: "RA", at: 501}},
+			[]Ending{
+				{Reason: EndClosed, Time: ms(1), Packets: [2]uint64{1, 1}, SYNs: [2]uint32{1, 0},
+					FirstSYN: ms(0), LastSYN: ms(0), ResetBy: BtoA, ResetAt: ms(1)},
+				{Reason: EndClosed, Time: ms(501), Packets: [2]uint64{1, 1}, SYNs: [2]uint32{1, 0},
+					FirstSYN: ms(500), LastSYN: ms(500), ResetBy: BtoA, ResetAt: ms(501)}}},
+		// The closed entry absorbs late packets; they are not the old
+		// connection's facts.
+		{"late packets after the end are not counted", 0, hs(c2s(101, 501, "A", "x"), s2c(501, 0, "R", ""), c2s(102, 501, "A", "y"), s2c(501, 0, "R", "")),
+			[]Ending{{Reason: EndClosed, Time: ms(4), Packets: [2]uint64{3, 2}, SYNs: [2]uint32{1, 1},
+				FirstSYN: ms(0), LastSYN: ms(0), Bytes: [2]uint64{1, 0}, Established: true,
+				ResetBy: BtoA, ResetAt: ms(4), ResetAfter: [2]uint64{1, 0}}}},
+		// Servers answering each retransmitted SYN with a new ISN: the
+		// last SYN-ACK's ISN counts, with no data yet.
+		{"SYN-ACKs with new ISNs", 0, []tseg{c2s(100, 0, "S", ""), s2c(500, 101, "SA", ""), c2s(100, 0, "S", ""), s2c(900, 101, "SA", ""),
+			c2s(101, 901, "A", ""), s2c(901, 101, "A", "abc")},
+			[]Ending{{Reason: EndEOF, Time: ms(5), Packets: [2]uint64{3, 3}, SYNs: [2]uint32{2, 2},
+				FirstSYN: ms(0), LastSYN: ms(2), Bytes: [2]uint64{0, 3}, Established: true, ResetBy: NoDir}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs, _ := feed(t, Config{}, tt.stopAfter, tt.segs)
+			var got []Ending
+			for _, r := range rs.conns {
+				got = append(got, r.ending)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Endings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestAssemblerSYNOnlyIdle: an unanswered SYN makes a connection that ends
+// at the idle timeout with its facts, and a SYN retransmitted after that
+// is a new attempt.
+func TestAssemblerSYNOnlyIdle(t *testing.T) {
+	idle := int(DefaultIdleTimeout / time.Millisecond)
+	other := tseg{from: "10.9.9.9:1", to: srv, seq: 1, flags: "A", data: "z", at: idle + 2000} // moves the clock
+	segs := []tseg{c2s(100, 0, "S", ""), other, {from: cli, to: srv, seq: 100, flags: "S", at: idle + 3000}}
+	rs, _ := feed(t, Config{}, 0, segs)
+	want := []string{conn1, "end idle", "conn 2 10.9.9.9:1>10.0.0.2:443 syn=false", `data A->B "z"`, "end eof", "conn 3 10.0.0.1:1000>10.0.0.2:443 syn=true", "end eof"}
+	if diff := cmp.Diff(want, rs.summary()); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+	wantEnd := Ending{Reason: EndIdle, Time: ms(idle + 2000), Packets: [2]uint64{1, 0}, SYNs: [2]uint32{1, 0},
+		FirstSYN: ms(0), LastSYN: ms(0), ResetBy: NoDir}
+	if diff := cmp.Diff(wantEnd, rs.conns[0].ending); diff != "" {
+		t.Errorf("Ending (-want +got):\n%s", diff)
+	}
+}
+
+func TestDirString(t *testing.T) {
+	got := []string{AtoB.String(), BtoA.String(), NoDir.String(), Dir(7).String()}
+	if diff := cmp.Diff([]string{"A->B", "B->A", "none", "Dir(7)"}, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}

@@ -2,6 +2,7 @@ package pcaps
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,22 +98,53 @@ func normName(n dnsmessage.Name) string {
 	return strings.ToLower(strings.TrimSuffix(n.String(), "."))
 }
 
-// addResponse parses a DNS response (RFC 1035, Section 4.1) sent to client
-// and records the addresses reached from the question name. It reports
-// whether msg was a parsable response.
-func (t *DNSTable) addResponse(msg []byte, client netip.Addr, ts time.Time) bool {
+// dnsMsg is what is read of one DNS message (RFC 1035, Section 4.1).
+type dnsMsg struct {
+	id        uint16
+	response  bool
+	opQuery   bool // opcode QUERY: a standard query or its response
+	truncated bool // TC
+	rcode     uint8
+	// hasQuestion: name and qtype hold the first question.
+	hasQuestion bool
+	name        string // normName of the question name
+	qtype       uint16
+	// addrs are the A/AAAA answers on the CNAME chain from the question
+	// name (RFC 1034, Section 3.6.2), in answer order. parseDNS appends
+	// them to what addrs holds on the call (a reused buffer).
+	addrs []netip.Addr
+	// partial: an answer header could not be read; addrs holds what came
+	// before it.
+	partial bool
+	// broken: the questions or an answer's data could not be read.
+	broken bool
+}
+
+// malformed reports whether m could not be read to the end of its answers.
+func (m *dnsMsg) malformed() bool { return m.partial || m.broken }
+
+// parseDNS reads msg's header, first question and, for a response, its
+// answers. It reports false when not even the header could be read. It
+// never panics, whatever msg holds: dnsmessage checks every length.
+func parseDNS(msg []byte, m *dnsMsg) bool {
 	var p dnsmessage.Parser
 	h, err := p.Start(msg)
-	if err != nil || !h.Response {
-		return false
-	}
-	q, err := p.Question()
 	if err != nil {
 		return false
 	}
-	qname := normName(q.Name)
+	*m = dnsMsg{id: h.ID, response: h.Response, opQuery: h.OpCode == 0, truncated: h.Truncated, rcode: uint8(h.RCode & 0xf), addrs: m.addrs[:0]}
+	q, err := p.Question()
+	if err != nil {
+		m.broken = err != dnsmessage.ErrSectionDone // none is not broken
+		return true
+	}
+	m.hasQuestion, m.name, m.qtype = true, normName(q.Name), uint16(q.Type)
+	if !h.Response {
+		return true
+	}
 	if err := p.SkipAllQuestions(); err != nil {
-		return false
+		m.broken = true
+		return true
 	}
 	type cname struct{ owner, target string }
 	type addr struct {
@@ -124,36 +156,43 @@ func (t *DNSTable) addResponse(msg []byte, client netip.Addr, ts time.Time) bool
 	for range maxDNSRecords {
 		ah, err := p.AnswerHeader()
 		if err != nil {
-			break // dnsmessage.ErrSectionDone or malformed: keep what we have
+			m.partial = err != dnsmessage.ErrSectionDone
+			break
 		}
 		switch ah.Type {
 		case dnsmessage.TypeA:
 			r, err := p.AResource()
 			if err != nil {
-				return false
+				m.broken = true
+				break
 			}
 			addrs = append(addrs, addr{normName(ah.Name), netip.AddrFrom4(r.A)})
 		case dnsmessage.TypeAAAA:
 			r, err := p.AAAAResource()
 			if err != nil {
-				return false
+				m.broken = true
+				break
 			}
 			addrs = append(addrs, addr{normName(ah.Name), netip.AddrFrom16(r.AAAA)})
 		case dnsmessage.TypeCNAME:
 			r, err := p.CNAMEResource()
 			if err != nil {
-				return false
+				m.broken = true
+				break
 			}
 			cnames = append(cnames, cname{normName(ah.Name), normName(r.CNAME)})
 		default:
 			if err := p.SkipAnswer(); err != nil {
-				return false
+				m.broken = true
 			}
+		}
+		if m.broken {
+			break // the records after it cannot be found
 		}
 	}
 	// Follow the CNAME chain from the question name (RFC 1034, Section
 	// 3.6.2); the loop bound stops cycles.
-	chain := []string{qname}
+	chain := []string{m.name}
 	for range cnames {
 		cur, next := chain[len(chain)-1], ""
 		for _, c := range cnames {
@@ -168,12 +207,23 @@ func (t *DNSTable) addResponse(msg []byte, client netip.Addr, ts time.Time) bool
 		chain = append(chain, next)
 	}
 	for _, a := range addrs {
-		for _, n := range chain {
-			if a.owner == n {
-				t.Add(client, a.a, qname, ts)
-				break
-			}
+		if slices.Contains(chain, a.owner) {
+			m.addrs = append(m.addrs, a.a)
 		}
+	}
+	return true
+}
+
+// addResponse records the addresses of response m sent to client at ts.
+// It reports whether m was a response the table takes: one with a
+// question whose questions and answer data could all be read (an
+// unreadable answer header ends the answers, keeping those before it).
+func (t *DNSTable) addResponse(m *dnsMsg, client netip.Addr, ts time.Time) bool {
+	if !m.response || !m.hasQuestion || m.broken {
+		return false
+	}
+	for _, a := range m.addrs {
+		t.Add(client, a, m.name, ts)
 	}
 	return true
 }

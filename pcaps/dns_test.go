@@ -29,7 +29,7 @@ func rr(name string, body dnsmessage.ResourceBody) dnsmessage.Resource {
 	return dnsmessage.Resource{Header: dnsmessage.ResourceHeader{Name: dnsmessage.MustNewName(name), Class: dnsmessage.ClassINET, TTL: 60}, Body: body}
 }
 
-func udpPacket(t *testing.T, src, dst netip.AddrPort, payload []byte) []byte {
+func udpPacket(t testing.TB, src, dst netip.AddrPort, payload []byte) []byte {
 	ipl, nl, _ := ipLayer(src.Addr(), dst.Addr(), layers.IPProtocolUDP)
 	u := &layers.UDP{SrcPort: layers.UDPPort(src.Port()), DstPort: layers.UDPPort(dst.Port())}
 	u.SetNetworkLayerForChecksum(nl)

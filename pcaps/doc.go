@@ -31,7 +31,7 @@
 // gopacket/ip4defrag; IPv6 extension headers are followed, IPv6 fragments are
 // counted and dropped. Checksums are not checked: offloading makes them wrong
 // in many captures. Decoding is hand-written and allocates nothing per packet
-// (IPv4 fragments and DNS responses excepted).
+// (IPv4 fragments and DNS messages excepted).
 //
 // Tunnels of SPAN and cloud mirrors are taken off, up to 4 deep: GRE (with
 // ERSPAN types I, II and III, and Ethernet bridging), VXLAN, Geneve, GTP-U,
@@ -59,12 +59,33 @@
 // Stream.End gets an Ending: why the connection ended, when, and the
 // packets captured from each side. No packet from one side means a one-way
 // capture (asymmetric routing, a SPAN of one direction), which a consumer
-// must not take for a peer that sent nothing.
+// must not take for a peer that sent nothing. The Ending also holds the
+// TCP facts that tell a failed connection apart: the SYNs each side sent
+// and when A's first and last went (a SYN retransmitted with no answer),
+// whether it was Established, which side reset it (ResetBy, NoDir for
+// none) and how many payload bytes each side had sent by then, the bytes
+// sent in all (sequence space, so a retransmission counts once) and which
+// sides sent a FIN. A SYN alone makes a connection, so an unanswered one
+// still ends (idle, or at Close) with its facts; a SYN after the
+// connection ended (a retry after a RST) is a new connection.
 //
-// A tracked connection costs one entry of at most 384 bytes (TestConnSize):
+// A tracked connection costs one entry of at most 416 bytes (TestConnSize):
 // a capture of many connections that never finish keeps up to
 // Config.MaxConns of them.
 //
+// # DNS
+//
 // UDP responses from port 53 are parsed with golang.org/x/net/dns/dnsmessage
-// into Assembler.DNS, a bounded DNSTable.
+// into Assembler.DNS, a bounded DNSTable. With Config.DNSLookups set,
+// queries to port 53 are parsed too, paired with their responses by
+// client, server, ID, question name and type, and each lookup is handed on
+// once as a DNSLookup: when answered (with its RCode, TC bit and the
+// addresses on the question's CNAME chain), else when older than
+// Config.IdleTimeout or at Close; a response with no captured query is
+// handed on with Queries 0, and a second copy of a response within a few
+// seconds is absorbed. A response whose header cannot be read is skipped,
+// and so is one without a readable question unless its ID names one of
+// the latest unanswered queries of the same client and server; one cut
+// later is handed on with what was read and Malformed set. DNS over TCP is not read. Without Config.DNSLookups no
+// query is parsed and nothing more is kept.
 package pcaps

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+	"golang.org/x/net/dns/dnsmessage"
 
 	"github.com/tsid-project/tsid/pcaps"
 )
@@ -89,4 +91,67 @@ func ExampleNewReader_errors() {
 	_, err := pcaps.NewReader("photo.gif", bytes.NewReader([]byte("GIF89a...")))
 	fmt.Println(err)
 	// Output: photo.gif: not a packet capture (starts with 'GIF8')
+}
+
+// dnsCapture writes a raw-IP pcap of DNS over UDP: an answered query, and
+// a query sent twice that nobody answered.
+func dnsCapture() []byte {
+	cli, res := net.IP{192, 0, 2, 1}, net.IP{192, 0, 2, 53}
+	msg := func(id uint16, resp bool, name string, answers ...dnsmessage.Resource) []byte {
+		m := dnsmessage.Message{Header: dnsmessage.Header{ID: id, Response: resp, RecursionDesired: true},
+			Questions: []dnsmessage.Question{{Name: dnsmessage.MustNewName(name), Type: dnsmessage.TypeA, Class: dnsmessage.ClassINET}},
+			Answers:   answers}
+		b, _ := m.Pack()
+		return b
+	}
+	addr := dnsmessage.Resource{Header: dnsmessage.ResourceHeader{Name: dnsmessage.MustNewName("tools.example.com."), Class: dnsmessage.ClassINET, TTL: 60},
+		Body: &dnsmessage.AResource{A: netip.MustParseAddr("198.51.100.7").As4()}}
+	type d struct {
+		from, to net.IP
+		sp, dp   layers.UDPPort
+		payload  []byte
+	}
+	dgrams := []d{
+		{cli, res, 40000, 53, msg(1, false, "tools.example.com.")},
+		{res, cli, 53, 40000, msg(1, true, "tools.example.com.", addr)},
+		{cli, res, 40001, 53, msg(2, false, "other.example.com.")},
+		{cli, res, 40001, 53, msg(2, false, "other.example.com.")},
+	}
+	var buf bytes.Buffer
+	w := pcapgo.NewWriter(&buf)
+	w.WriteFileHeader(65535, layers.LinkTypeRaw)
+	for i, g := range dgrams {
+		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: g.from, DstIP: g.to}
+		udp := &layers.UDP{SrcPort: g.sp, DstPort: g.dp}
+		udp.SetNetworkLayerForChecksum(ip)
+		sb := gopacket.NewSerializeBuffer()
+		gopacket.SerializeLayers(sb, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ip, udp, gopacket.Payload(g.payload))
+		ts := time.Unix(1700000000+int64(i), 0)
+		w.WritePacket(gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(sb.Bytes()), Length: len(sb.Bytes())}, sb.Bytes())
+	}
+	return buf.Bytes()
+}
+
+func ExampleConfig_dnsLookups() {
+	r, err := pcaps.NewReader("dns.pcap", bytes.NewReader(dnsCapture()))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	cfg := pcaps.Config{DNSLookups: func(l pcaps.DNSLookup) {
+		fmt.Printf("%s type %d from %v: %d queries, answered %v, rcode %d, %v\n",
+			l.Name, l.Type, l.Server, l.Queries, l.Answered, l.RCode, l.Addrs)
+	}}
+	a := pcaps.NewAssembler(func(c *pcaps.ConnInfo) pcaps.Stream { return printer{c} }, cfg)
+	for {
+		data, ci, link, err := r.Next()
+		if err != nil {
+			break
+		}
+		a.Packet(data, ci, link)
+	}
+	a.Close()
+	// Output:
+	// tools.example.com type 1 from 192.0.2.53:53: 1 queries, answered true, rcode 0, [198.51.100.7]
+	// other.example.com type 1 from 192.0.2.53:53: 2 queries, answered false, rcode 0, []
 }

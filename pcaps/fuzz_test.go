@@ -6,12 +6,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
+	"golang.org/x/net/dns/dnsmessage"
 )
 
 func FuzzReader(f *testing.F) {
@@ -71,6 +73,10 @@ func FuzzDecode(f *testing.F) {
 	for _, tc := range tunnelCases(f) {
 		f.Add(uint16(tc.link), tc.data)
 	}
+	// DNS over UDP: a query and a response.
+	f.Add(uint16(LinkRaw), udpPacket(f, dnsClient, dnsResolver, query(7, "tools.cisco.com.", dnsmessage.TypeA).pack(f)))
+	f.Add(uint16(LinkRaw), udpPacket(f, dnsResolver, dnsClient, answer(7, "tools.cisco.com.", dnsmessage.TypeA, 0,
+		rr("tools.cisco.com.", cname("e.example.net.")), rr("e.example.net.", a4("72.163.4.38"))).pack(f)))
 	f.Fuzz(func(t *testing.T, link uint16, data []byte) {
 		dc := newDecoder()
 		for range 2 { // a second time through the defragmenter
@@ -79,9 +85,94 @@ func FuzzDecode(f *testing.F) {
 			}
 		}
 		rs := &recorders{}
-		a := NewAssembler(rs.factory, Config{})
+		lookups := 0
+		a := NewAssembler(rs.factory, Config{DNSLookups: func(l DNSLookup) {
+			lookups++
+			checkLookup(t, l)
+		}})
 		a.Packet(data, gopacket.CaptureInfo{Timestamp: t0, CaptureLength: len(data), Length: len(data)}, LinkType(link))
 		a.Close()
+		if lookups > 1 {
+			t.Errorf("one packet, %d lookups", lookups)
+		}
+		for _, r := range rs.conns {
+			checkEnding(t, r.ending)
+		}
+	})
+}
+
+// checkLookup fails t when l is not a lookup the log could hand on.
+func checkLookup(t *testing.T, l DNSLookup) {
+	t.Helper()
+	switch {
+	case l.Server.Port() != dnsPort || !l.Client.IsValid():
+		t.Errorf("lookup between %v and %v", l.Client, l.Server)
+	case l.Queries < 0 || l.Queries == 0 && !l.Answered:
+		t.Errorf("lookup with %d queries, answered %v", l.Queries, l.Answered)
+	case l.First.IsZero() || l.Answered && l.AnswerAt.IsZero():
+		t.Errorf("lookup times %v %v", l.First, l.AnswerAt)
+	case !l.Answered && (l.RCode != 0 || l.Addrs != nil || l.Truncated || l.Malformed || !l.AnswerAt.IsZero()):
+		t.Errorf("unanswered lookup with answer fields: %+v", l)
+	case l.RCode > 15:
+		t.Errorf("RCode %d", l.RCode)
+	}
+}
+
+// checkEnding fails t when e's TCP facts contradict each other.
+func checkEnding(t *testing.T, e Ending) {
+	t.Helper()
+	switch {
+	case e.ResetBy != AtoB && e.ResetBy != BtoA && e.ResetBy != NoDir:
+		t.Errorf("ResetBy %v", e.ResetBy)
+	case e.ResetBy != NoDir && (!e.ResetAt.Equal(e.Time) || e.ResetAfter != e.Bytes):
+		t.Errorf("reset at %v after %v, ended at %v after %v", e.ResetAt, e.ResetAfter, e.Time, e.Bytes)
+	case e.ResetBy == NoDir && (!e.ResetAt.IsZero() || e.ResetAfter != [2]uint64{}):
+		t.Errorf("no reset, but at %v after %v", e.ResetAt, e.ResetAfter)
+	case (e.SYNs[AtoB] > 0) == e.FirstSYN.IsZero() || e.FirstSYN.IsZero() != e.LastSYN.IsZero():
+		t.Errorf("%d SYNs from A, first %v, last %v", e.SYNs[AtoB], e.FirstSYN, e.LastSYN)
+	case uint64(e.SYNs[AtoB]) > e.Packets[AtoB] || uint64(e.SYNs[BtoA]) > e.Packets[BtoA]:
+		t.Errorf("SYNs %v, packets %v", e.SYNs, e.Packets)
+	case e.Packets[AtoB] == 0 && (e.Bytes[AtoB] > 0 || e.FIN[AtoB]) || e.Packets[BtoA] == 0 && (e.Bytes[BtoA] > 0 || e.FIN[BtoA]):
+		t.Errorf("facts of a side without packets: %+v", e)
+	}
+}
+
+// FuzzDNS sends a message as a query, twice, and as its response, twice,
+// with Config.DNSLookups: whatever it holds, nothing panics, each lookup is
+// handed on once and nothing is held after Close.
+func FuzzDNS(f *testing.F) {
+	f.Add(query(7, "tools.cisco.com.", dnsmessage.TypeA).pack(f))
+	f.Add(answer(7, "tools.cisco.com.", dnsmessage.TypeA, 0,
+		rr("tools.cisco.com.", cname("e.example.net.")), rr("e.example.net.", cname("tools.cisco.com.")),
+		rr("e.example.net.", a4("72.163.4.38"))).pack(f))
+	f.Add(answer(7, "tools.cisco.com.", dnsmessage.TypeAAAA, dnsmessage.RCodeNameError).pack(f))
+	f.Add(dnsmsg{id: 7, response: true, rcode: dnsmessage.RCodeRefused}.pack(f))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		var got []DNSLookup
+		a := NewAssembler((&recorders{}).factory, Config{DNSLookups: func(l DNSLookup) {
+			checkLookup(t, l)
+			got = append(got, l)
+		}})
+		q, r := bytes.Clone(msg), bytes.Clone(msg)
+		if len(msg) > 2 {
+			q[2] &^= 0x80 // QR: query
+			r[2] |= 0x80  // QR: response
+		}
+		for i, u := range []udp{{dnsClient, dnsResolver, 0, q}, {dnsClient, dnsResolver, 1, q}, {dnsResolver, dnsClient, 2, r}, {dnsResolver, dnsClient, 3, r}} {
+			b := udpPacket(t, u.from, u.to, u.payload)
+			a.Packet(b, ci(i, b), LinkRaw)
+		}
+		a.Close()
+		if len(got) > 2 {
+			t.Errorf("%d lookups from one query and one response", len(got))
+		}
+		if len(a.lookups.m) != 0 || a.lookups.pending.n != 0 {
+			t.Errorf("after Close: %d entries, %d pending", len(a.lookups.m), a.lookups.pending.n)
+		}
+		var m1, m2 dnsMsg
+		if parseDNS(msg, &m1) != parseDNS(msg, &m2) || !reflect.DeepEqual(m1, m2) {
+			t.Errorf("parsed twice: %+v, then %+v", m1, m2)
+		}
 	})
 }
 
@@ -97,7 +188,7 @@ func FuzzAssembler(f *testing.F) {
 		const isn = 0xffffff80 // data wraps around 2^32
 		const maxBuf = 2048
 		rs := &recorders{}
-		a := NewAssembler(rs.factory, Config{MaxBuffered: maxBuf})
+		a := NewAssembler(rs.factory, Config{MaxBuffered: maxBuf, DNSLookups: func(l DNSLookup) { checkLookup(t, l) }})
 		first := map[int]byte{}
 		content := func(pos int, corrupt bool) byte {
 			b := byte(pos*7 + 3)
@@ -141,8 +232,9 @@ func FuzzAssembler(f *testing.F) {
 		if len(rs.conns) != 1 {
 			t.Fatalf("%d connections", len(rs.conns))
 		}
-		// Replay the events: positions advance with Data and Gap.
 		r := rs.conns[0]
+		checkEnding(t, r.ending)
+		// Replay the events: positions advance with Data and Gap.
 		pos := 0
 		for _, e := range r.events {
 			var d string

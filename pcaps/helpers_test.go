@@ -142,6 +142,7 @@ type recorder struct {
 	total     int
 	ended     int
 	packets   [2]uint64 // Ending.Packets
+	ending    Ending
 }
 
 func (r *recorder) Data(d Dir, b []byte, ts time.Time) bool {
@@ -157,6 +158,7 @@ func (r *recorder) Anomaly(d Dir, what string) {
 func (r *recorder) End(e Ending) {
 	r.ended++
 	r.packets = e.Packets
+	r.ending = e
 	r.events = append(r.events, "end "+e.Reason.String())
 }
 

@@ -13,14 +13,22 @@ const (
 	AtoB Dir = 0
 	// BtoA is data sent by ConnInfo.B.
 	BtoA Dir = 1
+	// NoDir is neither side: Ending.ResetBy when no RST was captured. It is
+	// not an index of the [2] arrays.
+	NoDir Dir = 2
 )
 
-// String returns "A->B" or "B->A".
+// String returns "A->B", "B->A" or "none".
 func (d Dir) String() string {
-	if d == AtoB {
+	switch d {
+	case AtoB:
 		return "A->B"
+	case BtoA:
+		return "B->A"
+	case NoDir:
+		return "none"
 	}
-	return "B->A"
+	return "Dir(" + itoa(int(d)) + ")"
 }
 
 // ConnInfo describes one TCP connection. The Assembler never changes it
@@ -72,14 +80,46 @@ func (r EndReason) String() string {
 	return "EndReason(" + itoa(int(r)) + ")"
 }
 
-// Ending says how a connection ended and what the capture saw of it.
+// Ending says how a connection ended and what the capture saw of it. The
+// arrays are indexed by Dir. Late packets absorbed after the end (a last
+// ACK, a retransmitted FIN) are not counted.
 type Ending struct {
 	Reason EndReason
 	Time   time.Time // capture time of the end
 	// Packets counts the TCP segments captured from each side (index Dir).
 	// 0 means the capture holds nothing that side sent: a one-way capture
 	// (asymmetric routing, a SPAN of one direction), not a silent peer.
+	// It stops at 2^32-1 (the Assembler keeps 32 bits per side).
 	Packets [2]uint64
+	// SYNs counts the SYN segments each side sent: A's SYNs
+	// (retransmissions included) and B's SYN-ACKs. A RST with the SYN bit
+	// is a RST, not counted here. It stops at 2^32-1.
+	SYNs [2]uint32
+	// FirstSYN and LastSYN are the capture times of A's first and last SYN
+	// (zero when no SYN from A was captured): several SYNs over seconds
+	// and no SYN-ACK is a server that does not answer (Zeek's S0).
+	FirstSYN, LastSYN time.Time
+	// Bytes counts the payload bytes each side sent: the sequence space
+	// its payload covered from its SYN (or first payload) to the furthest
+	// byte seen, so a retransmission counts once and bytes the capture
+	// missed in between count too. It stops at 2^64-1.
+	Bytes [2]uint64
+	// Established: B answered with a SYN-ACK, or both sides sent a segment
+	// (neither SYN nor RST) with an ACK or payload, showing the connection
+	// was up. A one-way capture of A's side after an uncaptured SYN-ACK is
+	// therefore not Established: the capture cannot show it.
+	Established bool
+	// ResetBy is the side that sent the first RST, NoDir when no RST was
+	// captured. A RST ends the connection, so ResetAt is Time and
+	// ResetAfter is Bytes when ResetBy is a side; they are spelled out so
+	// that a caller can say "the server reset right after the ClientHello"
+	// (ResetAfter[client] > 0, ResetAfter[server] == 0) without knowing
+	// that.
+	ResetBy    Dir
+	ResetAt    time.Time // capture time of the RST; zero if none
+	ResetAfter [2]uint64 // Bytes when the RST came; zero if none
+	// FIN says which sides sent a FIN.
+	FIN [2]bool
 }
 
 // Stream consumes the two reassembled byte streams of one TCP connection.
