@@ -26,6 +26,18 @@
 // and Handshake.SNIStatus says "unknown", not "absent", when the hello was
 // not captured, lost in a gap, cut short or could not be parsed.
 //
+// The Observer also keeps what tells why a handshake failed: the plaintext
+// alerts, typed, with the side that sent them and the last message its peer
+// had sent (Handshake.Alerts), and an HTTP CONNECT through an explicit
+// proxy before TLS with the proxy's status (Handshake.Connect, also when no
+// TLS followed). With Follow it reads on after the certificate decision,
+// bodies skipped, until both directions' records are encrypted, so that a
+// client's alert about the certificate (TLS <= 1.2) is seen, and says
+// whether the server's flight ended (ServerDone), which directions went
+// encrypted (Encrypted: later alerts cannot be read) and whether the client
+// finished (ClientFinished). Follow changes none of the fields decided
+// without it.
+//
 // Caps, all named constants: a record is at most MaxRecordLen bytes
 // (2^14+2048, RFC 8446 Section 5.2); a ClientHello or ServerHello at most
 // MaxHelloLen (64 KiB); a Certificate message at most MaxCertificateMsgLen

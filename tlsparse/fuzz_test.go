@@ -105,17 +105,46 @@ func FuzzCertificate(f *testing.F) {
 	})
 }
 
+// observed is a Handshake's comparable facts.
+type observed struct {
+	summary
+	Alerts         []Alert
+	Connect        *Connect
+	ServerDone     bool
+	Encrypted      [2]bool
+	ClientFinished bool
+}
+
+func observe(h *Handshake) observed {
+	return observed{summarize(h), h.Alerts, h.Connect, h.ServerDone, h.Encrypted, h.ClientFinished}
+}
+
+// fuzzFollow is the bit of a conversation's first head byte that runs it
+// with Follow as well (bit 0 is the direction, bit 7 a gap before the data).
+const fuzzFollow = 0x40
+
 func FuzzObserver(f *testing.F) {
-	c := realHandshakes(f)
-	for _, ch := range [][]chunk{c.tls12SNI, c.tls12NoSNI, c.tls13, c.resumed12, c.hrr} {
-		f.Add(encodeConversation(ch))
+	c, fl := realHandshakes(f), failingHandshakes(f)
+	convs := [][]chunk{c.tls12SNI, c.tls12NoSNI, c.tls13, c.resumed12, c.hrr, fl.untrusted12, fl.untrusted13, fl.version,
+		{{0, []byte("CONNECT tools.example.com:443 HTTP/1.1\r\n\r\n")}, {1, []byte("HTTP/1.1 407 Proxy Authentication Required\r\n\r\n")}},
+		append([]chunk{{0, []byte("CONNECT tools.example.com:443 HTTP/1.1\r\n\r\n")}, {1, []byte("HTTP/1.1 200 OK\r\n\r\n")}}, c.tls12SNI...),
 	}
 	for _, sc := range sampleConns(f) {
-		f.Add(encodeConversation(sc.chunks))
+		convs = append(convs, sc.chunks)
+	}
+	for _, ch := range convs {
+		b := encodeConversation(ch)
+		f.Add(b)
+		followed := append([]byte(nil), b...)
+		followed[0] |= fuzzFollow
+		f.Add(followed)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		run := func(split int) summary {
+		run := func(split int, follow bool) *Handshake {
 			o := NewObserver()
+			if follow {
+				o.Follow()
+			}
 			for rest := b; len(rest) >= 3; {
 				dir := Dir(rest[0] & 1)
 				gap := rest[0]&0x80 != 0
@@ -131,11 +160,47 @@ func FuzzObserver(f *testing.F) {
 					data = data[k:]
 				}
 			}
-			return summarize(o.Handshake())
+			return o.Handshake()
 		}
-		whole, small := run(1<<30), run(3)
-		if !reflect.DeepEqual(whole, small) {
-			t.Fatalf("chunking changed the answer:\n%+v\n%+v", whole, small)
+		check := func(h *Handshake) {
+			if len(h.Alerts) > maxAlerts {
+				t.Fatalf("%d alerts kept", len(h.Alerts))
+			}
+			if c := h.Connect; c != nil && (c.Authority == "" || len(c.Authority) > maxAuthority || len(c.Reason) > maxReason) {
+				t.Fatalf("bad Connect %+v", c)
+			}
+		}
+		whole, small := run(1<<30, false), run(3, false)
+		check(whole)
+		if w, s := observe(whole), observe(small); !reflect.DeepEqual(w, s) {
+			t.Fatalf("chunking changed the answer:\n%+v\n%+v", w, s)
+		}
+		if len(b) == 0 || b[0]&fuzzFollow == 0 {
+			return
+		}
+		fw, fs := run(1<<30, true), run(3, true)
+		check(fw)
+		if w, s := observe(fw), observe(fs); !reflect.DeepEqual(w, s) {
+			t.Fatalf("Follow: chunking changed the answer:\n%+v\n%+v", w, s)
+		}
+		// Follow reads on without changing the fields decided before.
+		plain, followed := observe(whole), observe(fw)
+		plain.Anomalies, followed.Anomalies = nil, nil
+		plain.Alerts, followed.Alerts = nil, nil
+		followed.ServerDone = followed.ServerDone && plain.ServerDone
+		followed.ClientFinished = followed.ClientFinished && plain.ClientFinished
+		followed.Encrypted[0] = followed.Encrypted[0] && plain.Encrypted[0]
+		followed.Encrypted[1] = followed.Encrypted[1] && plain.Encrypted[1]
+		if !reflect.DeepEqual(plain, followed) {
+			t.Fatalf("Follow changed the fields:\n%+v\n%+v", plain, followed)
+		}
+		// What Follow adds is bounded: per direction, the capped late
+		// anomalies, and one for the failure or gap that stopped it.
+		if len(fw.Anomalies) > len(whole.Anomalies)+2*(maxLateAnomalies+1) {
+			t.Fatalf("Follow added %d anomalies", len(fw.Anomalies)-len(whole.Anomalies))
+		}
+		if !isSubsequence(whole.Anomalies, fw.Anomalies) || !isPrefix(whole.Alerts, fw.Alerts) {
+			t.Fatalf("Follow lost anomalies or alerts: %q %v, then %q %v", whole.Anomalies, whole.Alerts, fw.Anomalies, fw.Alerts)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package tlsparse
 import (
 	"bytes"
 	"strconv"
+	"strings"
 	"sync"
 )
 
@@ -23,7 +24,80 @@ type Handshake struct {
 	Resumed     bool
 	Status      CertStatus // "" for a connection that is not TLS
 	Incomplete  bool       // handshake bytes were lost or cut off
-	Anomalies   []string
+	// ServerDone: the server's flight was seen to its end: ServerHelloDone
+	// (TLS <= 1.2), the Finished after its ChangeCipherSpec in an
+	// abbreviated handshake, or in TLS 1.3 the ServerHello followed by
+	// encrypted records. Without Follow it is seen only when it comes
+	// before the certificate decision (an anonymous suite, no Certificate).
+	ServerDone bool
+	// Encrypted, indexed by Dir: the direction reached encrypted records
+	// (those after its ChangeCipherSpec in TLS <= 1.2, application_data
+	// records in TLS 1.3), so alerts it sent later cannot be read.
+	Encrypted [2]bool
+	// ClientFinished: after the server's flight, the client sent
+	// ChangeCipherSpec and then an encrypted handshake record, its Finished
+	// (TLS <= 1.2); a client that refused the certificate would have sent
+	// an alert instead. Always false in TLS 1.3, where the client's Finished
+	// and an alert it encrypts look alike.
+	ClientFinished bool
+	Anomalies      []string
+	Alerts         []Alert  // plaintext alerts in the order seen (at most 8 kept)
+	Connect        *Connect // an HTTP CONNECT before TLS, also when no TLS followed; nil when none
+}
+
+// Alert is one plaintext TLS alert (RFC 8446, Section 6; RFC 5246, Section
+// 7.2).
+type Alert struct {
+	FromClient  bool  // sent by the client (else by the server); decided from the direction's role
+	Level       uint8 // AlertLevelWarning or AlertLevelFatal
+	Description uint8 // see Name
+	// After is the last handshake message type the peer had sent before the
+	// alert (TypeCertificate, TypeServerHelloDone, TypeClientHello, ...), 0
+	// when none; it lets a caller say "the client refused the certificate"
+	// or "the server refused the ClientHello". Only messages the Observer
+	// read count: without Follow, nothing the server sent after the
+	// certificate decision.
+	After uint8
+}
+
+// Alert levels (RFC 5246, Section 7.2).
+const (
+	AlertLevelWarning uint8 = 1
+	AlertLevelFatal   uint8 = 2
+)
+
+// maxAlerts caps Handshake.Alerts: a peer may send warnings without end,
+// and the first few tell why a handshake failed.
+const maxAlerts = 8
+
+// Name is the description in lower_snake_case as RFC 8446 and RFC 5246 name
+// it ("unknown_ca", "handshake_failure", ...; the reserved ones without
+// their _RESERVED suffix), "alert(N)" for numbers they do not name.
+func (a Alert) Name() string {
+	if n := alertName(a.Description); n != "" {
+		return n
+	}
+	return "alert(" + strconv.Itoa(int(a.Description)) + ")"
+}
+
+// Connect is an HTTP CONNECT request through an explicit proxy (RFC 9110,
+// Section 9.3.6) seen before TLS, and the proxy's answer. Only the first
+// line of each direction is read.
+type Connect struct {
+	Authority string // host:port of the request line, as sent (visible ASCII; cut at 255 bytes)
+	Status    int    // the proxy's status code (200, 403, 407, ...); 0 when no answer was captured
+	Reason    string // the reason phrase, cut at 64 bytes; HTAB becomes ' ', bytes above 0x7e '?'
+}
+
+// Host is the authority's host, without the port and an IPv6 literal's
+// brackets ("tools.cisco.com:443" gives "tools.cisco.com"): the name the
+// client meant.
+func (c *Connect) Host() string {
+	a := c.Authority
+	if i := strings.LastIndexByte(a, ':'); i >= 0 && !strings.Contains(a[i:], "]") {
+		a = a[:i]
+	}
+	return strings.TrimSuffix(strings.TrimPrefix(a, "["), "]")
 }
 
 type role uint8
@@ -48,9 +122,12 @@ type dirState struct {
 	carry   [helloSigLen - 1]byte
 	role    role
 	recType uint8
-	dead    bool // no more parsing of this direction
-	cut     bool // dead because bytes were lost, damaged or over a cap
-	sslv2   bool // the next record is an SSLv2 hello
+	lastMsg uint8     // type of the last handshake message read (Alert.After)
+	line    lineState // reading the first line of a plain-text preamble
+	late    uint8     // anomalies added past the decision in Follow mode
+	dead    bool      // no more parsing of this direction
+	cut     bool      // dead because bytes were lost, damaged or over a cap
+	sslv2   bool      // the next record is an SSLv2 hello
 	ccs     bool
 	pre     bool // scanning a plain-text preamble for a hello
 
@@ -63,7 +140,7 @@ type dirState struct {
 	preN     int // preamble bytes scanned
 	carryN   int
 
-	msg    []byte  // buffered handshake message (or SSLv2 record); reused
+	msg    []byte  // buffered handshake message, SSLv2 record or preamble line; reused
 	msgBox *[]byte // msg's holder in msgBuffers, when it came from there
 }
 
@@ -87,7 +164,18 @@ type Observer struct {
 	shDone   bool // a ServerHello other than a HelloRetryRequest was read
 	hrr      bool
 	certSeen bool
+	follow   bool // read on after the fields are decided (Follow)
 }
+
+// Follow makes the Observer read on after the handshake's fields are
+// decided, until the records are encrypted, so that plaintext alerts after
+// the certificate are seen (Handshake.Alerts), and the end of the server's
+// flight (ServerDone) and of the client's (ClientFinished). What it reads
+// on does not change the fields decided before (Status, Chain, SNI,
+// Incomplete, ...); it may add anomalies. Memory stays bounded: after the
+// decision no message is buffered, bodies are skipped. Set it before the
+// first Data; Reset keeps it.
+func (o *Observer) Follow() { o.follow = true }
 
 // NewObserver returns a ready Observer.
 func NewObserver() *Observer {
@@ -96,13 +184,15 @@ func NewObserver() *Observer {
 	return o
 }
 
-// Reset forgets the connection but keeps the buffers.
+// Reset forgets the connection but keeps the buffers and the Follow mode.
 func (o *Observer) Reset() {
 	m0, m1 := o.d[0].msg[:0], o.d[1].msg[:0]
 	b0, b1 := o.d[0].msgBox, o.d[1].msgBox
+	follow := o.follow
 	*o = Observer{}
 	o.d[0].msg, o.d[1].msg = m0, m1
 	o.d[0].msgBox, o.d[1].msgBox = b0, b1
+	o.follow = follow
 	o.start()
 }
 
@@ -113,7 +203,11 @@ func (o *Observer) start() {
 
 // Data feeds the next in-order bytes sent in direction dir (0 or 1). b is
 // only read during the call. It reports done once the handshake fields are
-// decided (or the connection is not TLS); later bytes are not needed.
+// decided (or the connection is not TLS); later bytes are not needed. With
+// Follow it reports done only when nothing more can be learned: both
+// directions reached encrypted records or stopped being readable (not TLS,
+// a gap, malformed records). A handshake that fails with an alert is
+// usually never done then: the connection's end says it is over.
 func (o *Observer) Data(dir Dir, b []byte) (done bool) {
 	if !o.started {
 		o.start()
@@ -313,6 +407,27 @@ func (o *Observer) notTLS(dir Dir) {
 
 // done reports whether nothing more is to be learned from the connection.
 func (o *Observer) done() bool {
+	// Small enough to inline: it runs for every packet of a long
+	// connection.
+	return o.fieldsDone() && (!o.follow || o.followDone())
+}
+
+// followDone reports whether nothing more can be read in Follow mode: each
+// direction stopped, or its records are encrypted.
+func (o *Observer) followDone() bool {
+	return o.nonTLS || (o.d[0].dead || o.hs.Encrypted[0]) && (o.d[1].dead || o.hs.Encrypted[1])
+}
+
+// beyond reports whether dir is past what is read without Follow: the
+// handshake's fields are decided, or the server's side of them is and dir
+// is the server. What Follow reads there must leave the fields alone.
+func (o *Observer) beyond(dir Dir) bool {
+	return o.fieldsDone() || o.decided && o.d[dir].role == roleServer
+}
+
+// fieldsDone reports whether the handshake's fields are decided (or the
+// connection is not TLS): what Data reports as done without Follow.
+func (o *Observer) fieldsDone() bool {
 	if o.nonTLS || o.d[0].dead && o.d[1].dead {
 		return true
 	}
@@ -336,6 +451,23 @@ func (o *Observer) Decided() bool { return o.decided }
 
 func (o *Observer) anomaly(a string) { o.hs.Anomalies = append(o.hs.Anomalies, a) }
 
+// maxLateAnomalies caps the anomalies each direction adds past the decision
+// in Follow mode, where a peer may repeat a record without end.
+const maxLateAnomalies = 8
+
+// anomalyFrom adds an anomaly about what dir sent, within maxLateAnomalies
+// once Follow reads past the decision.
+func (o *Observer) anomalyFrom(dir Dir, a string) {
+	if o.follow && o.beyond(dir) {
+		d := &o.d[dir]
+		if d.late >= maxLateAnomalies {
+			return
+		}
+		d.late++
+	}
+	o.anomaly(a)
+}
+
 func (o *Observer) decide(s CertStatus) {
 	if o.decided {
 		return
@@ -345,7 +477,7 @@ func (o *Observer) decide(s CertStatus) {
 	if s == CertIncomplete {
 		o.hs.Incomplete = true
 	}
-	if o.hs.ClientDir >= 0 {
+	if o.hs.ClientDir >= 0 && !o.follow {
 		o.d[1-o.hs.ClientDir].dead = true
 	}
 }
@@ -354,6 +486,13 @@ func (o *Observer) decide(s CertStatus) {
 func (o *Observer) fail(dir Dir, why string) {
 	d := &o.d[dir]
 	if d.dead {
+		return
+	}
+	if o.follow && o.beyond(dir) {
+		// Only Follow reads this far: stop reading dir, but the fields
+		// decided before stay as they are (not Incomplete).
+		d.dead = true
+		o.anomaly(why)
 		return
 	}
 	d.dead, d.cut = true, true
@@ -386,6 +525,10 @@ func (o *Observer) Gap(dir Dir) {
 	}
 	if o.decided && (d.role == roleServer || o.chDone) {
 		d.dead = true
+		if o.follow && !o.hs.Encrypted[dir] {
+			// Alerts or the flight's end may have been in the lost bytes.
+			o.anomaly("gap-after-decision")
+		}
 		return
 	}
 	o.fail(dir, "gap")
@@ -442,6 +585,14 @@ func (o *Observer) feed(dir Dir, b []byte) {
 // recordStart acts on a record header.
 func (o *Observer) recordStart(dir Dir, h RecordHeader) {
 	d := &o.d[dir]
+	tls13 := o.hs.Version.TLS13()
+	// TLS <= 1.2 encrypts what follows ChangeCipherSpec (RFC 5246, Section
+	// 7.1); TLS 1.3 sends every encrypted record as application_data and
+	// its ChangeCipherSpec is a dummy (RFC 8446, Section 5 and Appendix D.4).
+	afterCCS := d.ccs && !o.hrr && !tls13 && h.Type != RecordChangeCipherSpec
+	if (afterCCS || h.Type == RecordApplicationData) && !o.hs.Encrypted[dir] {
+		o.encrypted(dir, h.Type, afterCCS, tls13)
+	}
 	switch h.Type {
 	case RecordHandshake:
 		if d.ccs && !o.hrr {
@@ -451,10 +602,10 @@ func (o *Observer) recordStart(dir Dir, h RecordHeader) {
 			return
 		}
 		if h.Length == 0 {
-			o.anomaly("empty-handshake-record") // RFC 8446, Section 5.1
+			o.anomalyFrom(dir, "empty-handshake-record") // RFC 8446, Section 5.1
 		}
 		if h.Length > MaxPlaintextLen {
-			o.anomaly("record-overflow")
+			o.anomalyFrom(dir, "record-overflow")
 		}
 	case RecordChangeCipherSpec:
 		o.changeCipherSpec(dir)
@@ -466,6 +617,25 @@ func (o *Observer) recordStart(dir Dir, h RecordHeader) {
 			} else {
 				o.fail(dir, "appdata-before-serverhello")
 			}
+		}
+	}
+}
+
+// encrypted notes dir's first encrypted record, of type typ: the end of a
+// flight when it is the Finished (the first record after ChangeCipherSpec,
+// RFC 5246, Section 7.4.9) or, in TLS 1.3, the start of the server's
+// encrypted flight after its ServerHello (RFC 8446, Section 2).
+func (o *Observer) encrypted(dir Dir, typ uint8, afterCCS, tls13 bool) {
+	o.hs.Encrypted[dir] = true
+	finished := afterCCS && typ == RecordHandshake
+	switch o.d[dir].role {
+	case roleServer:
+		if finished || typ == RecordApplicationData && o.shDone && tls13 {
+			o.hs.ServerDone = true
+		}
+	case roleClient:
+		if finished && o.hs.ServerDone {
+			o.hs.ClientFinished = true
 		}
 	}
 }
@@ -482,7 +652,7 @@ func (o *Observer) changeCipherSpec(dir Dir) {
 		return
 	}
 	if !o.shDone {
-		o.anomaly("ccs-before-serverhello")
+		o.anomalyFrom(dir, "ccs-before-serverhello")
 		o.decide(CertMissing)
 		return
 	}
@@ -519,8 +689,10 @@ func (o *Observer) resumed() {
 // feedAlert reads plaintext alerts (RFC 8446, Section 6).
 func (o *Observer) feedAlert(dir Dir, p []byte) {
 	d := &o.d[dir]
-	if d.ccs {
-		return // encrypted
+	if d.ccs && !o.hs.Version.TLS13() {
+		// Encrypted. In TLS 1.3 an alert record is plaintext even after
+		// the dummy ChangeCipherSpec: encrypted ones are application_data.
+		return
 	}
 	for _, c := range p {
 		if o.done() {
@@ -532,13 +704,31 @@ func (o *Observer) feedAlert(dir Dir, p []byte) {
 			continue
 		}
 		d.alertN = 0
-		o.anomaly("alert:" + alertName(d.alert[1]))
-		if d.alert[0] == 2 && d.role == roleServer { // fatal
-			o.decide(CertMissing)
-		}
+		o.alert(dir, d.alert[0], d.alert[1])
 		if d.dead {
 			return
 		}
+	}
+}
+
+// alert records one whole alert from dir.
+func (o *Observer) alert(dir Dir, level, desc uint8) {
+	d := &o.d[dir]
+	name := alertName(desc)
+	if name == "" {
+		name = strconv.Itoa(int(desc))
+	}
+	o.anomalyFrom(dir, "alert:"+name)
+	if len(o.hs.Alerts) < maxAlerts {
+		o.hs.Alerts = append(o.hs.Alerts, Alert{
+			FromClient:  d.role == roleClient,
+			Level:       level,
+			Description: desc,
+			After:       o.d[1-dir].lastMsg,
+		})
+	}
+	if level == AlertLevelFatal && d.role == roleServer {
+		o.decide(CertMissing)
 	}
 }
 
@@ -597,6 +787,9 @@ func (o *Observer) feedHandshake(dir Dir, p []byte) {
 // maxMsg is the buffering cap of a message type in dir; 0 means the body
 // is skipped unread.
 func (o *Observer) maxMsg(dir Dir, typ uint8) int {
+	if o.follow && o.beyond(dir) {
+		return 0 // only the message types matter now
+	}
 	switch o.d[dir].role {
 	case roleClient:
 		if typ == TypeClientHello {
@@ -640,6 +833,7 @@ func (o *Observer) feedSSLv2(dir Dir, b []byte) []byte {
 
 func (o *Observer) sslv2Hello(rec []byte) {
 	o.d[o.hs.ClientDir].sslv2 = false
+	o.d[o.hs.ClientDir].lastMsg = TypeClientHello
 	ch, err := ParseSSLv2ClientHello(rec)
 	o.clientHello(ch, err)
 }
@@ -664,6 +858,13 @@ func (o *Observer) clientHello(ch *ClientHello, err error) {
 // body is skipped, its 4-byte header).
 func (o *Observer) message(dir Dir, typ uint8, msg []byte) {
 	d := &o.d[dir]
+	d.lastMsg = typ
+	if d.role == roleServer && typ == TypeServerHelloDone {
+		o.hs.ServerDone = true // RFC 5246, Section 7.4.5
+	}
+	if o.follow && o.beyond(dir) {
+		return // the fields are decided: reading on for the facts above
+	}
 	if d.role == roleClient {
 		if typ == TypeClientHello {
 			o.clientHello(ParseClientHello(msg))
@@ -756,13 +957,17 @@ func (o *Observer) certificate(dir Dir, msg []byte) {
 
 // Handshake returns what is known so far; it is final once Data reported
 // done or the connection ended. The result is a copy the caller owns,
-// though the ClientHello, ServerHello and certificates it points to are
-// shared and must not be modified.
+// though the ClientHello, ServerHello, Connect and certificates it points
+// to, and the arrays of its Anomalies and Alerts, are shared and must not
+// be modified. Connect is set also for a connection that is not TLS.
 func (o *Observer) Handshake() *Handshake {
 	if !o.started {
 		o.start()
 	}
 	h := o.hs
+	if h.Connect != nil && h.Connect.Authority == "" {
+		h.Connect = nil // a status line that answers no CONNECT seen
+	}
 	if o.nonTLS || !h.IsTLS {
 		h.IsTLS, h.Status = false, ""
 		return &h
@@ -802,8 +1007,10 @@ func (o *Observer) Handshake() *Handshake {
 	return &h
 }
 
-// alertName names an alert description (RFC 8446, Section 6; RFC 5246,
-// Section 7.2).
+// alertName names an alert description as RFC 8446 (Section 6) and RFC
+// 5246 (Section 7.2) do, "" for a number they do not name. The ones RFC
+// 5246 marks _RESERVED keep the name of the RFC that defined them (RFC
+// 2246, SSL 3.0).
 func alertName(d uint8) string {
 	switch d {
 	case 0:
@@ -812,8 +1019,12 @@ func alertName(d uint8) string {
 		return "unexpected_message"
 	case 20:
 		return "bad_record_mac"
+	case 21:
+		return "decryption_failed"
 	case 22:
 		return "record_overflow"
+	case 30:
+		return "decompression_failure"
 	case 40:
 		return "handshake_failure"
 	case 41:
@@ -838,6 +1049,8 @@ func alertName(d uint8) string {
 		return "decode_error"
 	case 51:
 		return "decrypt_error"
+	case 60:
+		return "export_restriction"
 	case 70:
 		return "protocol_version"
 	case 71:
@@ -865,7 +1078,7 @@ func alertName(d uint8) string {
 	case 120:
 		return "no_application_protocol"
 	}
-	return strconv.Itoa(int(d))
+	return ""
 }
 
 // Some protocols speak plain text before TLS: RDP's X.224 negotiation,
@@ -892,6 +1105,9 @@ func looksLikeHello(h []byte) bool {
 // preamble scans b, the next plain-text bytes of dir, for a hello record.
 func (o *Observer) preamble(dir Dir, b []byte) {
 	d := &o.d[dir]
+	if d.line <= lineCollect && len(b) > 0 {
+		o.firstLine(dir, b)
+	}
 	// Positions that start in the carried tail of earlier bytes.
 	var j [2*helloSigLen - 2]byte
 	jn := copy(j[:], d.carry[:d.carryN])
@@ -934,6 +1150,10 @@ func (o *Observer) preamble(dir Dir, b []byte) {
 func (o *Observer) afterPreamble(dir Dir, rest []byte, skipped int) {
 	d := &o.d[dir]
 	d.pre, d.headN, d.carryN, d.role = false, 0, 0, roleUnknown
+	if d.line == lineCollect {
+		// A hello before the line's end: it was no HTTP line.
+		d.line, d.msg = lineOther, d.msg[:0]
+	}
 	o.anomaly("tls-after-plaintext:" + strconv.Itoa(skipped))
 	o.Data(dir, rest)
 }
@@ -971,3 +1191,186 @@ func (o *Observer) midStream(dir Dir) bool {
 	o.d[0].dead, o.d[1].dead = true, true
 	return true
 }
+
+// An explicit proxy is asked with an HTTP CONNECT request before TLS
+// (RFC 9110, Section 9.3.6):
+//
+//	CONNECT tools.example.com:443 HTTP/1.1\r\n   (the client)
+//	HTTP/1.1 407 Proxy Authentication Required\r\n   (the proxy)
+//
+// The first line of a direction in plain text is read when it starts like
+// one of those; the rest of the preamble is only scanned for a hello. A
+// line split over Data calls is carried in the direction's message buffer,
+// which holds nothing else before TLS, at most maxLine bytes.
+const (
+	maxLine       = 512 // a longer first line is not read
+	maxAuthority  = 255 // Connect.Authority is cut there (a DNS name is at most 253 bytes)
+	maxReason     = 64  // Connect.Reason is cut there
+	connectMethod = "CONNECT "
+	httpVersion   = "HTTP/1." // and one digit: RFC 9112, Section 2.3
+)
+
+// lineState is how far the first line of a plain-text direction was read.
+type lineState uint8
+
+const (
+	lineStart   lineState = iota // no plain-text byte of the direction seen
+	lineCollect                  // reading it; a start split over calls is in msg
+	lineConnect                  // a CONNECT request line was read
+	lineStatus                   // a status line was read
+	lineOther                    // anything else: not looked at again
+)
+
+// firstLine reads b, the next plain-text bytes of dir, for the direction's
+// first line. b is not empty.
+func (o *Observer) firstLine(dir Dir, b []byte) {
+	d := &o.d[dir]
+	if d.line == lineStart {
+		if !o.lineWanted(dir, b[0]) {
+			d.line = lineOther
+			return
+		}
+		d.line = lineCollect
+	}
+	i := bytes.IndexByte(b, '\n')
+	n := i
+	if i < 0 {
+		n = len(b)
+	}
+	if len(d.msg)+n >= maxLine || !linePrefix(d.msg, b[:n]) {
+		d.line, d.msg = lineOther, d.msg[:0]
+		return
+	}
+	if i < 0 {
+		d.appendMsg(b)
+		return
+	}
+	line := b[:i]
+	if len(d.msg) > 0 {
+		d.appendMsg(line)
+		line = d.msg
+	}
+	d.line = o.parseLine(line)
+	d.msg = d.msg[:0]
+}
+
+// lineWanted reports whether a first line starting with c may be one this
+// Observer reads: one CONNECT request, and one status line unless the
+// other direction's first line is known to be something else (a GET's
+// answer is no proxy's).
+func (o *Observer) lineWanted(dir Dir, c byte) bool {
+	other := o.d[1-dir].line
+	switch c {
+	case connectMethod[0]:
+		return other != lineConnect
+	case httpVersion[0]:
+		return other == lineStart || other == lineCollect || other == lineConnect
+	}
+	return false
+}
+
+// linePrefix reports whether more, following the carried bytes of a line,
+// still agrees with the start of a CONNECT request or status line.
+func linePrefix(carried, more []byte) bool {
+	first := carried
+	if len(first) == 0 {
+		first = more
+	}
+	if len(first) == 0 {
+		return true
+	}
+	want := connectMethod
+	if first[0] == httpVersion[0] {
+		want = httpVersion
+	}
+	n := len(carried)
+	if n >= len(want) {
+		return true
+	}
+	k := min(len(more), len(want)-n)
+	return string(more[:k]) == want[n:n+k]
+}
+
+// parseLine reads a whole first line (without its LF) and says what it
+// was. Strict about framing, lenient about meaning: the authority is not
+// checked to be host:port, but no control byte is let pass (RFC 9112,
+// Sections 3 and 4), which keeps the bytes of a hello out of any line.
+func (o *Observer) parseLine(line []byte) lineState {
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	if len(line) > len(connectMethod) && string(line[:len(connectMethod)]) == connectMethod {
+		// request-line = method SP request-target SP HTTP-version
+		// (RFC 9112, Section 3), the target in authority-form.
+		rest := line[len(connectMethod):]
+		sp := bytes.IndexByte(rest, ' ')
+		if sp <= 0 || !isHTTPVersion(rest[sp+1:]) {
+			return lineOther
+		}
+		auth := rest[:sp]
+		for _, c := range auth {
+			if c <= ' ' || c > '~' {
+				return lineOther
+			}
+		}
+		c := o.connect()
+		c.Authority = string(auth[:min(len(auth), maxAuthority)])
+		return lineConnect
+	}
+	// status-line = HTTP-version SP status-code SP [ reason-phrase ]
+	// (RFC 9112, Section 4); a missing SP before an empty reason is let
+	// pass, as clients do.
+	v := len(httpVersion) + 1
+	if len(line) < v+4 || !isHTTPVersion(line[:v]) || line[v] != ' ' {
+		return lineOther
+	}
+	code := line[v+1 : v+4]
+	rest := line[v+4:]
+	if code[0] < '1' || code[0] > '5' || !isDigit(code[1]) || !isDigit(code[2]) || len(rest) > 0 && rest[0] != ' ' {
+		return lineOther // RFC 9110, Section 15: 100 to 599
+	}
+	if len(rest) > 0 {
+		rest = rest[1:]
+	}
+	// reason-phrase = *( HTAB / SP / VCHAR / obs-text ). A control byte
+	// means this is no status line; it also rejects a line that runs into
+	// a hello (0x16), so the answer does not depend on whether the scan
+	// or the line's end came first.
+	for _, c := range rest {
+		if c < ' ' && c != '\t' || c == 0x7f {
+			return lineOther
+		}
+	}
+	var reason [maxReason]byte
+	n := copy(reason[:], rest)
+	for i, c := range reason[:n] {
+		switch {
+		case c == '\t':
+			reason[i] = ' '
+		case c > '~':
+			reason[i] = '?' // obs-text: kept printable
+		}
+	}
+	c := o.connect()
+	c.Status = int(code[0]-'0')*100 + int(code[1]-'0')*10 + int(code[2]-'0')
+	c.Reason = string(reason[:n])
+	return lineStatus
+}
+
+// connect returns a Connect to fill in: a copy of the one so far, since a
+// Handshake handed out earlier may point to that.
+func (o *Observer) connect() *Connect {
+	c := new(Connect)
+	if o.hs.Connect != nil {
+		*c = *o.hs.Connect
+	}
+	o.hs.Connect = c
+	return c
+}
+
+// isHTTPVersion reports whether b is "HTTP/1." and a digit.
+func isHTTPVersion(b []byte) bool {
+	return len(b) == len(httpVersion)+1 && string(b[:len(httpVersion)]) == httpVersion && isDigit(b[len(httpVersion)])
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -39,6 +39,9 @@ const (
 	TypeServerKeyExchange  uint8 = 12
 	TypeCertificateRequest uint8 = 13
 	TypeServerHelloDone    uint8 = 14
+	TypeCertificateVerify  uint8 = 15
+	TypeClientKeyExchange  uint8 = 16
+	TypeFinished           uint8 = 20
 	TypeCertificateStatus  uint8 = 22 // RFC 6066, Section 8
 )
 
