@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"time"
 )
 
 // Dir is the sender of a chunk.
@@ -26,11 +27,18 @@ func (d Dir) String() string {
 func (d Dir) Peer() Dir { return 1 - d }
 
 // Chunk is one Write of one side, or the side closing its half of the
-// connection (FIN).
+// connection (FIN), or aborting it (RST).
 type Chunk struct {
 	Dir  Dir
 	Data []byte
 	FIN  bool // no data; Dir closed its sending half
+	// RST: no data; Dir aborted the connection (RST-ACK). Nothing follows
+	// in either direction: a Writer drops any later chunk.
+	RST bool
+	// Wait, when longer than the Writer's step, is how long after the
+	// previous packet the chunk's first packet comes: a client that waits
+	// for an answer before it gives up, a slow server.
+	Wait time.Duration
 }
 
 // Conversation is one TCP connection's application bytes in the order the

@@ -3,6 +3,7 @@ package synth
 import (
 	"errors"
 	"net/netip"
+	"time"
 
 	"github.com/google/gopacket/layers"
 )
@@ -21,16 +22,47 @@ type DNS struct {
 	Addrs []netip.Addr
 	TTL   uint32
 	VLANs []uint16
+
+	// Type is the question type; zero means A or AAAA as Addrs say. It
+	// must be set when Addrs is empty: a failed lookup, or a NOERROR
+	// answer that holds no address (only CNAMEs, or nothing: NODATA).
+	Type layers.DNSType
+	// RCode is the response code (RFC 1035, Section 4.1.1): zero is
+	// NOERROR; layers.DNSResponseCodeNXDomain (3), ServFail (2) and
+	// Refused (5) are the failures a client sees.
+	RCode layers.DNSResponseCode
+	// Queries is how many times the client sends the query (default 1),
+	// Retry apart (default 1s), as a stub resolver does while no response
+	// comes; all copies carry the same ID and port.
+	Queries int
+	Retry   time.Duration
+	// NoResponse leaves the response out: the resolver never answers, or
+	// the capture does not see its answers.
+	NoResponse bool
 }
 
-// WriteDNS writes the query and, one step later, the response.
+// defaultRetry is how long a stub resolver waits before it sends a query
+// again (glibc's resolv.conf "timeout" is 5 s; Windows starts at 1 s).
+const defaultRetry = time.Second
+
+// WriteDNS writes the query (Queries times) and, one step later, the
+// response unless NoResponse.
 func (w *Writer) WriteDNS(d DNS) error {
-	if len(d.Addrs) == 0 || d.Name == "" {
-		return errors.New("synth: DNS without name or addresses")
+	if d.Name == "" {
+		return errors.New("synth: DNS without name")
 	}
-	qtype := layers.DNSTypeA
-	if d.Addrs[0].Is6() {
-		qtype = layers.DNSTypeAAAA
+	qtype := d.Type
+	if qtype == 0 {
+		if len(d.Addrs) == 0 {
+			return errors.New("synth: DNS without addresses or question type")
+		}
+		qtype = layers.DNSTypeA
+		if d.Addrs[0].Is6() {
+			qtype = layers.DNSTypeAAAA
+		}
+	}
+	if len(d.Addrs) > 0 && qtype != layers.DNSTypeA && qtype != layers.DNSTypeAAAA {
+		return errors.New("synth: DNS addresses answer only an A or AAAA question")
 	}
 	port := d.ClientPort
 	if port == 0 {
@@ -38,7 +70,7 @@ func (w *Writer) WriteDNS(d DNS) error {
 	}
 	q := []layers.DNSQuestion{{Name: []byte(d.Name), Type: qtype, Class: layers.DNSClassIN}}
 	query := &layers.DNS{ID: d.ID, RD: true, OpCode: layers.DNSOpCodeQuery, Questions: q}
-	resp := &layers.DNS{ID: d.ID, QR: true, RD: true, RA: true, OpCode: layers.DNSOpCodeQuery, Questions: q}
+	resp := &layers.DNS{ID: d.ID, QR: true, RD: true, RA: true, OpCode: layers.DNSOpCodeQuery, ResponseCode: d.RCode, Questions: q}
 	owner := d.Name
 	for _, alias := range d.CNAMEs {
 		resp.Answers = append(resp.Answers, layers.DNSResourceRecord{
@@ -54,9 +86,21 @@ func (w *Writer) WriteDNS(d DNS) error {
 			Name: []byte(owner), Type: qtype, Class: layers.DNSClassIN, TTL: d.TTL, IP: a.AsSlice(),
 		})
 	}
-	up := &layers.UDP{SrcPort: layers.UDPPort(port), DstPort: 53}
-	if err := w.writeIP(Client, d.Client, d.Resolver, layers.IPProtocolUDP, up, nil, d.VLANs, query); err != nil {
-		return err
+	retry := d.Retry
+	if retry == 0 {
+		retry = defaultRetry
+	}
+	for i := range max(d.Queries, 1) {
+		if i > 0 {
+			w.after(retry)
+		}
+		up := &layers.UDP{SrcPort: layers.UDPPort(port), DstPort: 53}
+		if err := w.writeIP(Client, d.Client, d.Resolver, layers.IPProtocolUDP, up, nil, d.VLANs, query); err != nil {
+			return err
+		}
+	}
+	if d.NoResponse {
+		return nil
 	}
 	down := &layers.UDP{SrcPort: 53, DstPort: layers.UDPPort(port)}
 	return w.writeIP(Server, d.Resolver, d.Client, layers.IPProtocolUDP, down, nil, d.VLANs, resp)

@@ -7,6 +7,17 @@
 // or pcapng file, with a choice of link layer, IP version, segment size,
 // reordering and retransmissions, and can add DNS query/response pairs.
 //
+// Failed connections are recorded the same way, by the real stacks: a
+// client that refuses the chain or a server that refuses the hello (its
+// crypto/tls alert, then the closes; Handshake returns a [HandshakeError]
+// with the conversation), a server or path that resets or stays silent
+// after the ClientHello ([Reply]), an explicit proxy that opens a tunnel or
+// refuses ([Config.ProxyRequest]). A Writer adds what TCP and DNS show of a
+// failure: SYNs without answer or refused ([Opening]), a capture that stops
+// early or sees one direction ([TCP.Cut], [TCP.ClientOnly]), DNS responses
+// with an error code or no address, and queries without response
+// ([DNS.RCode], [DNS.NoResponse]).
+//
 // The two sides never run at the same time: the in-memory connection hands
 // the turn to the peer only when a side blocks in Read. The order of the
 // recorded chunks therefore depends only on the TLS state machines, not on

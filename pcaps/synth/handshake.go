@@ -24,13 +24,34 @@ type Config struct {
 	// (tls.VersionTLS12, ...); zero means crypto/tls's default.
 	MinVersion, MaxVersion uint16
 
-	// Cert is the server's certificate; its issuers are sent too.
+	// Cert is the server's certificate; its issuers are sent too. Only a
+	// server that never gets to send it (Reply) may go without.
 	Cert *Identity
-	// Verify makes the client check the chain against Cert's root and,
-	// when ServerName is set, the name. Otherwise the client skips
-	// verification (InsecureSkipVerify), as for a spoofed SNI or an
+	// Verify makes the client check the chain against Cert's root (or
+	// Roots) and, when ServerName is set, the name. Otherwise the client
+	// skips verification (InsecureSkipVerify), as for a spoofed SNI or an
 	// expired certificate.
 	Verify bool
+	// Roots, when set, are the roots a verifying client trusts instead of
+	// Cert's root: a chain that leads elsewhere (an inspection device's
+	// CA) is refused, with an alert.
+	Roots []*x509.Certificate
+	// ClientTLS and ServerTLS, when set, adjust each side's tls.Config
+	// after Handshake has filled it (a version floor, GetCertificate):
+	// the side then behaves as crypto/tls does with that configuration.
+	ClientTLS, ServerTLS func(*tls.Config)
+
+	// ProxyRequest, when set, makes Server an explicit HTTP proxy: the
+	// client first sends ProxyRequest ("CONNECT host:443 HTTP/1.1 ...")
+	// and the proxy answers ProxyResponse. With a 2xx status the TLS
+	// handshake follows in the same connection; otherwise the proxy
+	// closes and so does the client.
+	ProxyRequest, ProxyResponse []byte
+	// Reply is what the server does once the ClientHello has arrived
+	// (default ReplyTLS); GiveUp is how long, with ReplySilence, the
+	// client waits before it closes (default 10s).
+	Reply  Reply
+	GiveUp time.Duration
 
 	// Sessions is the client's session cache; pass the same cache to two
 	// Handshakes to resume the first session in the second.
@@ -53,10 +74,18 @@ type Config struct {
 // says, exchanges Request and Response, closes (server first, as an HTTP
 // server with "Connection: close" does) and returns everything both sides
 // wrote.
+//
+// A connection that does not complete (a certificate the client refuses,
+// a version the server refuses, a proxy's refusal, a Reply other than
+// ReplyTLS) returns a *HandshakeError with the conversation as recorded up
+// to the failure: crypto/tls's alert, then each side's FIN (or the RST).
 func Handshake(cfg Config) (Conversation, error) {
 	conv := Conversation{Client: cfg.Client, Server: cfg.Server}
-	if cfg.Cert == nil {
+	if cfg.Cert == nil && cfg.Reply == ReplyTLS {
 		return conv, errors.New("synth: Config without Cert")
+	}
+	if cfg.ProxyRequest != nil && proxyStatus(cfg.ProxyResponse) == 0 {
+		return conv, fmt.Errorf("synth: ProxyResponse %q without an HTTP status line", cfg.ProxyResponse)
 	}
 	req, resp := cfg.Request, cfg.Response
 	if req == nil {
@@ -71,7 +100,6 @@ func Handshake(cfg Config) (Conversation, error) {
 	// which no seed controls.
 	curves := []tls.CurveID{tls.X25519, tls.CurveP256}
 	srv := &tls.Config{
-		Certificates:     []tls.Certificate{cfg.Cert.TLSCertificate()},
 		MinVersion:       cfg.MinVersion,
 		MaxVersion:       cfg.MaxVersion,
 		CurvePreferences: curves,
@@ -89,9 +117,17 @@ func Handshake(cfg Config) (Conversation, error) {
 		Rand:               newSeededRand(cfg.Seed + "/client"),
 		InsecureSkipVerify: !cfg.Verify || cfg.ServerName == "",
 	}
+	if cfg.Cert != nil {
+		srv.Certificates = []tls.Certificate{cfg.Cert.TLSCertificate()}
+	}
 	if cfg.Verify {
 		roots := x509.NewCertPool()
-		roots.AddCert(cfg.Cert.Root())
+		for _, r := range cfg.Roots {
+			roots.AddCert(r)
+		}
+		if cfg.Roots == nil && cfg.Cert != nil {
+			roots.AddCert(cfg.Cert.Root())
+		}
 		cli.RootCAs = roots
 		if cfg.ServerName == "" {
 			// crypto/tls needs a name to verify; check the chain alone.
@@ -107,10 +143,22 @@ func Handshake(cfg Config) (Conversation, error) {
 			}
 		}
 	}
+	if cfg.ClientTLS != nil {
+		cfg.ClientTLS(cli)
+	}
+	if cfg.ServerTLS != nil {
+		cfg.ServerTLS(srv)
+	}
 
 	var state, sstate tls.ConnectionState
 	cerr, serr := newTurns(&conv).run(
 		func(c net.Conn) error {
+			if cfg.ProxyRequest != nil {
+				if err := connectClient(c, cfg.ProxyRequest, cfg.ProxyResponse); err != nil {
+					c.Close()
+					return err
+				}
+			}
 			tc := tls.Client(c, cli)
 			defer tc.Close()
 			if err := tc.Handshake(); err != nil {
@@ -130,6 +178,15 @@ func Handshake(cfg Config) (Conversation, error) {
 			return nil
 		},
 		func(c net.Conn) error {
+			if cfg.ProxyRequest != nil {
+				if open, err := connectServer(c, cfg.ProxyRequest, cfg.ProxyResponse); !open || err != nil {
+					c.Close()
+					return err
+				}
+			}
+			if cfg.Reply != ReplyTLS {
+				return replyOther(c, cfg.Reply)
+			}
 			tc := tls.Server(c, srv)
 			defer tc.Close()
 			if err := tc.Handshake(); err != nil {
@@ -147,11 +204,14 @@ func Handshake(cfg Config) (Conversation, error) {
 			return err
 		},
 	)
-	if cerr != nil {
-		return conv, fmt.Errorf("synth: client: %w", cerr)
+	if cfg.Reply == ReplySilence {
+		giveUp(&conv, cfg.GiveUp)
+		if errors.Is(cerr, errDeadlock) {
+			cerr = errGaveUp
+		}
 	}
-	if serr != nil {
-		return conv, fmt.Errorf("synth: server: %w", serr)
+	if cerr != nil || serr != nil {
+		return conv, &HandshakeError{Client: cerr, Server: serr}
 	}
 	conv.Version = state.Version
 	conv.Resumed = state.DidResume

@@ -13,6 +13,10 @@ var errDeadlock = errors.New("synth: both sides wait for data")
 
 var errClosed = errors.New("synth: use of closed connection")
 
+// errReset is what a side's reads and writes return once its peer reset
+// the connection (ECONNRESET).
+var errReset = errors.New("synth: connection reset by peer")
+
 // turns runs two sides of a conversation one at a time. A side keeps the
 // turn until it blocks in Read with nothing to read or returns; only then
 // does the peer run. This makes the recorded order of writes a function of
@@ -25,6 +29,7 @@ type turns struct {
 	closed  [2]bool   // side i closed its sending half
 	waiting [2]bool   // side i is blocked in Read
 	done    [2]bool   // side i returned
+	reset   bool      // a side aborted the connection (RST)
 	conv    *Conversation
 }
 
@@ -81,6 +86,9 @@ func (c *pipeConn) Read(b []byte) (int, error) {
 		if c.closed {
 			return 0, errClosed
 		}
+		if t.reset {
+			return 0, errReset // unread data is lost with the connection
+		}
 		if len(t.inbox[c.side]) > 0 {
 			n := copy(b, t.inbox[c.side])
 			t.inbox[c.side] = t.inbox[c.side][n:]
@@ -107,6 +115,9 @@ func (c *pipeConn) Write(b []byte) (int, error) {
 	t := c.t
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if t.reset {
+		return 0, errReset
+	}
 	if c.closed || t.closed[c.side] {
 		return 0, errClosed
 	}
@@ -127,9 +138,26 @@ func (c *pipeConn) Close() error {
 		return nil
 	}
 	c.closed = true
+	if t.reset {
+		return nil // the connection is gone: no FIN
+	}
 	t.closed[c.side] = true
 	t.conv.Chunks = append(t.conv.Chunks, Chunk{Dir: c.side, FIN: true})
 	return nil
+}
+
+// abort resets the connection from c's side (RST): nothing more is sent
+// either way, and the peer's reads and writes fail with errReset.
+func (c *pipeConn) abort() {
+	t := c.t
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if c.closed || t.reset {
+		return
+	}
+	c.closed = true
+	t.reset = true
+	t.conv.Chunks = append(t.conv.Chunks, Chunk{Dir: c.side, RST: true})
 }
 
 func (c *pipeConn) LocalAddr() net.Addr              { return c.local }

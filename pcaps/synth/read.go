@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/netip"
 	"slices"
+	"time"
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
@@ -28,12 +29,20 @@ type Flow struct {
 	Ahead, Again [2]int
 	finSeq       [2]uint32
 	VLANs        []uint16 // tags of the SYN, outermost first
+	// SYNs counts the segments with SYN set by Dir (retransmissions
+	// too); RST says which sides sent a reset.
+	SYNs [2]int
+	RST  [2]bool
+	// First and Last are the timestamps of the flow's first and last
+	// packets.
+	First, Last time.Time
 }
 
 // DNSPacket is one DNS message read back by Decode.
 type DNSPacket struct {
 	Src, Dst netip.AddrPort
 	DNS      *layers.DNS
+	Time     time.Time // the packet's timestamp
 }
 
 // Decode reads a capture written by a Writer back into TCP flows and DNS
@@ -84,7 +93,7 @@ func Decode(r io.Reader) ([]*Flow, []DNSPacket, error) {
 	segs := map[*Flow]*[2][]pending{}
 	var msgs []DNSPacket
 	for n := 1; ; n++ {
-		data, _, err := src.ReadPacketData()
+		data, ci, err := src.ReadPacketData()
 		if err == io.EOF {
 			break
 		}
@@ -147,6 +156,7 @@ func Decode(r io.Reader) ([]*Flow, []DNSPacket, error) {
 			}
 			msgs = append(msgs, DNSPacket{
 				Src: netip.AddrPortFrom(srcIP, uint16(t.SrcPort)), Dst: netip.AddrPortFrom(dstIP, uint16(t.DstPort)), DNS: d,
+				Time: ci.Timestamp,
 			})
 		case *layers.TCP:
 			from := netip.AddrPortFrom(srcIP, uint16(t.SrcPort))
@@ -159,7 +169,7 @@ func Decode(r io.Reader) ([]*Flow, []DNSPacket, error) {
 				if !t.SYN || t.ACK {
 					return nil, nil, fmt.Errorf("synth: packet %d: segment before SYN", n)
 				}
-				f = &Flow{Client: from, Server: to}
+				f, dir = &Flow{Client: from, Server: to, First: ci.Timestamp}, Client
 				f.ISN[Client] = t.Seq
 				for _, l := range p.Layers() {
 					if q, ok := l.(*layers.Dot1Q); ok {
@@ -171,6 +181,13 @@ func Decode(r io.Reader) ([]*Flow, []DNSPacket, error) {
 				segs[f] = &[2][]pending{}
 			}
 			f.Packets++
+			f.Last = ci.Timestamp
+			if t.SYN {
+				f.SYNs[dir]++
+			}
+			if t.RST {
+				f.RST[dir] = true
+			}
 			if t.SYN && t.ACK && dir == Server {
 				if t.Ack != f.ISN[Client]+1 {
 					return nil, nil, fmt.Errorf("synth: packet %d: SYN-ACK acknowledges %d, want %d", n, t.Ack, f.ISN[Client]+1)

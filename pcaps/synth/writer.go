@@ -90,6 +90,19 @@ type TCP struct {
 	Shuffle     uint64
 	Duplicates  int
 	MinDisorder int // default 3
+
+	// Opening is how the three-way handshake goes (default Established);
+	// a connection that is not established carries no chunks.
+	Opening Opening
+	// SYNRetries are, for an Unanswered opening, the waits before each
+	// retransmission of the SYN (Linux doubles them: 1s, 2s, 4s, ...).
+	SYNRetries []time.Duration
+	// ClientOnly keeps the client's packets only, as a capture that sees
+	// one direction does (asymmetric routing, a one-way SPAN session).
+	ClientOnly bool
+	// Cut, when above zero, ends the connection's capture after this many
+	// of its packets: a capture stopped before the answer came.
+	Cut int
 }
 
 // Host MACs: the capture is taken on the client host; every remote
@@ -165,6 +178,7 @@ type segment struct {
 	seq, ack uint32
 	flags    uint8
 	payload  []byte
+	wait     time.Duration // time since the previous packet, when above the step
 }
 
 const (
@@ -178,6 +192,21 @@ const (
 // segments returns the TCP segments WriteConversation writes for c, in
 // capture order.
 func segments(c *Conversation, t TCP) []segment {
+	syn := segment{dir: Client, seq: t.ClientISN, flags: flagSYN}
+	switch t.Opening {
+	case Unanswered:
+		segs := []segment{syn}
+		for _, d := range t.SYNRetries {
+			again := syn
+			again.wait = d
+			segs = append(segs, again)
+		}
+		return segs
+	case Refused:
+		// RFC 9293, Section 3.10.7.1: a SYN to a port nobody listens on
+		// is answered <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+		return []segment{syn, {dir: Server, ack: t.ClientISN + 1, flags: flagRST | flagACK}}
+	}
 	mss := t.mss(c.Client.Addr().Is6())
 	minDisorder := t.MinDisorder
 	if minDisorder == 0 {
@@ -191,15 +220,22 @@ func segments(c *Conversation, t TCP) []segment {
 	}
 	flight := 0
 	for i := 0; i < len(c.Chunks); {
-		d := c.Chunks[i].Dir
+		d, wait := c.Chunks[i].Dir, c.Chunks[i].Wait
 		var out []segment
+		if c.Chunks[i].RST {
+			// RFC 9293, Section 3.10.7: the reset ends the connection;
+			// nothing the sides wrote after it is sent.
+			return append(segs, segment{dir: d, seq: nxt[d], ack: nxt[d.Peer()], flags: flagRST | flagACK, wait: wait})
+		}
 		if c.Chunks[i].FIN {
 			out = append(out, segment{dir: d, seq: nxt[d], ack: nxt[d.Peer()], flags: flagFIN | flagACK})
 			nxt[d]++
 			i++
 		} else {
-			// A flight: consecutive data chunks of one side.
-			for ; i < len(c.Chunks) && c.Chunks[i].Dir == d && !c.Chunks[i].FIN; i++ {
+			// A flight: consecutive data chunks of one side, up to a
+			// chunk that waits.
+			for first := i; i < len(c.Chunks) && c.Chunks[i].Dir == d && !c.Chunks[i].FIN && !c.Chunks[i].RST &&
+				(i == first || c.Chunks[i].Wait == 0); i++ {
 				data := c.Chunks[i].Data
 				for len(data) > 0 {
 					n := min(len(data), mss)
@@ -216,6 +252,9 @@ func segments(c *Conversation, t TCP) []segment {
 				out = disorder(out, t.Shuffle, uint64(flight), t.Duplicates)
 			}
 			flight++
+		}
+		if len(out) > 0 {
+			out[0].wait = wait
 		}
 		segs = append(segs, out...)
 		// The peer acknowledges unless its next packet (data or FIN)
@@ -255,10 +294,14 @@ func (t TCP) mss(v6 bool) int {
 }
 
 // WriteConversation writes c as a TCP connection: three-way handshake,
-// data segments of at most t.MSS bytes, ACKs and the FINs.
+// data segments of at most t.MSS bytes, ACKs and the FINs (or a RST), as
+// t says.
 func (w *Writer) WriteConversation(c *Conversation, t TCP) error {
 	if c.Client.Addr().Is4() != c.Server.Addr().Is4() {
 		return errors.New("synth: client and server of different IP versions")
+	}
+	if t.Opening != Established && len(c.Chunks) > 0 {
+		return fmt.Errorf("synth: a connection whose opening is %v carries no data", t.Opening)
 	}
 	window := t.Window
 	if window == 0 {
@@ -266,12 +309,29 @@ func (w *Writer) WriteConversation(c *Conversation, t TCP) error {
 	}
 	mss := t.mss(c.Client.Addr().Is6())
 	ends := [2]netip.AddrPort{c.Client, c.Server}
+	written := 0
 	for _, s := range segments(c, t) {
+		if t.Cut > 0 && written == t.Cut {
+			break
+		}
+		w.after(s.wait)
+		if t.ClientOnly && s.dir == Server {
+			continue
+		}
 		if err := w.writeSegment(ends, s, window, mss, t.VLANs); err != nil {
 			return err
 		}
+		written++
 	}
 	return nil
+}
+
+// after makes the next packet come d after the previous one instead of one
+// step after it; d up to the step changes nothing.
+func (w *Writer) after(d time.Duration) {
+	if d > w.opts.Step {
+		w.Pause(d - w.opts.Step)
+	}
 }
 
 // writeSegment encodes one TCP segment between ends (client first).
@@ -287,6 +347,9 @@ func (w *Writer) writeSegment(ends [2]netip.AddrPort, s segment, window uint16, 
 		PSH:     s.flags&flagPSH != 0,
 		ACK:     s.flags&flagACK != 0,
 		Window:  window,
+	}
+	if tcp.RST {
+		tcp.Window = 0 // as Linux sends it: a reset announces no window
 	}
 	if tcp.SYN {
 		// RFC 9293, Section 3.7.1: MSS is announced in the SYN.
