@@ -127,6 +127,10 @@ func (an *Analyzer) record(fr *fileRun, j *job) *Record {
 		r.DNSNames = j.dns
 	}
 	f.DNSNames = r.DNSNames
+	if cn := hs.Connect; cn != nil {
+		r.ConnectName = cn.Host()
+		f.ConnectName = r.ConnectName
+	}
 
 	var as sniid.Assessment
 	if an.opts.Explain {

@@ -9,23 +9,26 @@ import (
 // Record is one TLS connection as tsid reports it. Its JSON form is the
 // contract documented in the README: keys are only ever added.
 type Record struct {
-	File       string              `json:"file"`
-	Time       Time                `json:"time"`
-	Client     string              `json:"client"`
-	Server     string              `json:"server"`
-	Outer      *Outer              `json:"outer,omitempty"` // the tunnel's outermost addresses, when tunnelled
-	SNI        string              `json:"sni"`
-	SNIStatus  string              `json:"sni_status"` // present, absent, or unknown: the ClientHello was not read whole
-	TLSVersion string              `json:"tls_version"`
-	CertStatus string              `json:"cert_status"`
-	Cert       *CertRecord         `json:"cert"`
-	DNSNames   []string            `json:"dns_names"`
-	Profile    string              `json:"profile"`
-	Host       string              `json:"host"`
-	HostSource string              `json:"host_source"`
-	URL        string              `json:"url"`
-	Flags      []string            `json:"flags"`
-	Profiles   map[string]HostPick `json:"profiles,omitempty"`
+	File       string      `json:"file"`
+	Time       Time        `json:"time"`
+	Client     string      `json:"client"`
+	Server     string      `json:"server"`
+	Outer      *Outer      `json:"outer,omitempty"` // the tunnel's outermost addresses, when tunnelled
+	SNI        string      `json:"sni"`
+	SNIStatus  string      `json:"sni_status"` // present, absent, or unknown: the ClientHello was not read whole
+	TLSVersion string      `json:"tls_version"`
+	CertStatus string      `json:"cert_status"`
+	Cert       *CertRecord `json:"cert"`
+	DNSNames   []string    `json:"dns_names"`
+	// ConnectName is the host of the HTTP CONNECT the client sent through
+	// an explicit proxy before TLS: a name it meant, like DNSNames.
+	ConnectName string              `json:"connect_name,omitempty"`
+	Profile     string              `json:"profile"`
+	Host        string              `json:"host"`
+	HostSource  string              `json:"host_source"`
+	URL         string              `json:"url"`
+	Flags       []string            `json:"flags"`
+	Profiles    map[string]HostPick `json:"profiles,omitempty"`
 	// Logged is what the firewall logged of this connection (Options.Events).
 	Logged *Logged `json:"logged,omitempty"`
 
@@ -75,7 +78,7 @@ type Outer struct {
 // escaped for display (escapeNonUTF8) when it is made; records share it.
 type Verdict struct {
 	Name string `json:"name"`           // the name evaluated: the logged host ("" when none), or the SNI or DNS name meant
-	From string `json:"from,omitempty"` // intended_verdict: "sni" or "dns"; verdict: "log" when Name is the logged host
+	From string `json:"from,omitempty"` // intended_verdict: "sni", "connect" or "dns"; verdict: "log" when Name is the logged host
 	// Action is the first action the connection may get; Actions, when
 	// there are several, every one of them (the verdict depends on what the
 	// vendor does not document: flag rule-unspecified).

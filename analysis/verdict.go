@@ -89,8 +89,11 @@ func (fr *fileRun) intendedVerdict(p *urlrules.Policy, f *sniid.Facts) *Verdict 
 		return nil
 	}
 	from := "dns"
-	if f.SNIStatus != sniid.SNIUnknown && f.SNI != "" {
+	switch {
+	case f.SNIStatus != sniid.SNIUnknown && f.SNI != "":
 		from, meant = "sni", meant[:1] // the SNI is what it meant
+	case f.ConnectName != "":
+		from, meant = "connect", meant[:1] // so is the host it asked its proxy for
 	}
 	v := *fr.verdict(p, meant[0], f.DNSNames)
 	v.From = from

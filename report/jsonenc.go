@@ -74,6 +74,9 @@ func (e *recordEncoder) appendRecord(b []byte, r *analysis.Record) ([]byte, erro
 		b = append(b, `,"cert":null`...)
 	}
 	strs("dns_names", r.DNSNames)
+	if r.ConnectName != "" {
+		str("connect_name", r.ConnectName)
+	}
 	str("profile", r.Profile)
 	str("host", r.Host)
 	str("host_source", r.HostSource)

@@ -77,6 +77,10 @@ type Facts struct {
 	// DNSNames are names the client resolved to the server address just
 	// before connecting (what the client meant when it sent no SNI).
 	DNSNames []string
+	// ConnectName is the host of the HTTP CONNECT the client sent through
+	// an explicit proxy before TLS: what it meant, the server address
+	// being the proxy's.
+	ConnectName string
 
 	SelfSigned          bool
 	NotBefore, NotAfter time.Time // leaf validity; zero = unknown
@@ -103,8 +107,8 @@ func (f *Facts) sni() string {
 }
 
 // Meant returns the names the client meant (model §7): its SNI when present
-// (known: an SNI the capture did not show whole is left out), then its DNS
-// names, each once (ASCII case-insensitive, one trailing dot
+// (known: an SNI the capture did not show whole is left out), then the
+// host of its HTTP CONNECT through a proxy, then its DNS names, each once (ASCII case-insensitive, one trailing dot
 // ignored), in that order, at most maxMeant of them.
 func (f *Facts) Meant() []string { return f.appendMeant(nil) }
 
@@ -124,6 +128,7 @@ func (f *Facts) appendMeant(out []string) []string {
 		out = append(out, s)
 	}
 	add(f.sni())
+	add(f.ConnectName)
 	for _, n := range f.DNSNames {
 		add(n)
 	}

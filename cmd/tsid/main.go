@@ -53,6 +53,8 @@ const mainUsage = `tsid predicts the hostname a firewall logs for TLS connection
 
 Usage:
   tsid analyze [flags] FILE...   analyze captures (pcap, pcapng, ASA/FTD text, gzip; "-" for stdin)
+  tsid diagnose [flags] FILE...  why a client's HTTPS connections failed: DNS, TCP, TLS alerts,
+                                 certificates, proxies, with the evidence and the next step
   tsid convert FILE -o OUT.pcap  turn an ASA/FTD 'show capture … dump' text into a pcap
   tsid rules check [flags] FILE...
                                  check URL rules against the hosts the captures log
@@ -65,6 +67,7 @@ Examples:
   tsid analyze -f json capture.pcap | jq 'select(.flags | index("no-sni"))'
   tsid analyze --date 2026-11-02 asa-inside.txt
   tsid rules check --rules licensing.rules --fail-on verdict-differs capture.pcap
+  tsid diagnose registration.pcap
 
 Run 'tsid analyze --help' for the analyze flags, profiles and output formats,
 'tsid convert --help' for text captures and 'tsid rules check --help' for URL rules.
@@ -79,6 +82,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	switch args[0] {
 	case "analyze":
 		return runAnalyze(args[1:], stdin, stdout, stderr)
+	case "diagnose":
+		return runDiagnose(args[1:], stdin, stdout, stderr)
 	case "convert":
 		return runConvert(args[1:], stdin, stdout, stderr)
 	case "rules":
@@ -95,6 +100,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		if len(args) > 1 && args[1] == "rules" {
 			return runRules([]string{"--help"}, stdin, stdout, stderr)
+		}
+		if len(args) > 1 && args[1] == "diagnose" {
+			return runDiagnose([]string{"--help"}, stdin, stdout, stderr)
 		}
 		fmt.Fprint(stdout, mainUsage)
 		return nil
