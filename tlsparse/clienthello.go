@@ -11,6 +11,9 @@ import (
 // Extension types the parsers read.
 const (
 	extServerName        uint16 = 0      // RFC 6066, Section 3
+	extSupportedGroups   uint16 = 10     // RFC 8422, Section 5.1.1 (elliptic_curves); RFC 8446, Section 4.2.7
+	extPointFormats      uint16 = 11     // RFC 8422, Section 5.1.2
+	extSignatureAlgs     uint16 = 13     // RFC 8446, Section 4.2.3; RFC 5246, Section 7.4.1.4.1
 	extALPN              uint16 = 16     // RFC 7301, Section 3.1
 	extSessionTicket     uint16 = 35     // RFC 5077, Section 3.2
 	extPreSharedKey      uint16 = 41     // RFC 8446, Section 4.2.11
@@ -52,10 +55,19 @@ type ClientHello struct {
 	SNI               string
 	ALPN              []string
 	SupportedVersions []Version
-	ECH               bool     // encrypted_client_hello (0xfe0d) present
-	Extensions        []uint16 // extension types in order
-	SSLv2             bool     // sent in the SSLv2-compatible format
-	Anomalies         []string
+	// SupportedGroups is the supported_groups (formerly elliptic_curves)
+	// extension as sent, GREASE included; nil when absent or malformed.
+	SupportedGroups []uint16
+	// PointFormats is the ec_point_formats extension as sent; nil when
+	// absent or malformed.
+	PointFormats []uint8
+	// SignatureAlgorithms is the signature_algorithms extension as sent,
+	// GREASE included; nil when absent or malformed.
+	SignatureAlgorithms []uint16
+	ECH                 bool     // encrypted_client_hello (0xfe0d) present
+	Extensions          []uint16 // extension types in order
+	SSLv2               bool     // sent in the SSLv2-compatible format
+	Anomalies           []string
 }
 
 // ParseClientHello parses a ClientHello handshake message, starting with
@@ -143,7 +155,9 @@ func (ch *ClientHello) unmarshal(body []byte) bool {
 			ch.anomaly("duplicate-extension:" + strconv.Itoa(int(typ)))
 			// A TLS server would reject the hello; a passive reader keeps
 			// the first occurrence, as the engines do.
-			if typ == extServerName || typ == extALPN || typ == extSupportedVersions {
+			switch typ {
+			case extServerName, extALPN, extSupportedVersions,
+				extSupportedGroups, extPointFormats, extSignatureAlgs:
 				continue
 			}
 		}
@@ -154,6 +168,15 @@ func (ch *ClientHello) unmarshal(body []byte) bool {
 			ch.readALPN(data)
 		case extSupportedVersions:
 			ch.readSupportedVersions(data)
+		case extSupportedGroups:
+			// RFC 8422, Section 5.1.1: NamedCurve elliptic_curve_list<2..2^16-1>.
+			ch.SupportedGroups = ch.readUint16List(data, "supported-groups-malformed")
+		case extSignatureAlgs:
+			// RFC 8446, Section 4.2.3: SignatureScheme
+			// supported_signature_algorithms<2..2^16-2>.
+			ch.SignatureAlgorithms = ch.readUint16List(data, "signature-algorithms-malformed")
+		case extPointFormats:
+			ch.readPointFormats(data)
 		case extECH:
 			ch.ECH = true
 		case extESNI:
@@ -263,6 +286,41 @@ func (ch *ClientHello) readSupportedVersions(data cryptobyte.String) {
 		var v uint16
 		list.ReadUint16(&v)
 		ch.SupportedVersions = append(ch.SupportedVersions, Version(v))
+	}
+}
+
+// readUint16List reads a list of 16-bit values with a 16-bit length
+// prefix, the form of supported_groups and signature_algorithms. A broken
+// list is an anomaly and yields nil: its values are not known. The slice
+// has exactly the list's length, as these stay with every connection.
+func (ch *ClientHello) readUint16List(data cryptobyte.String, malformed string) []uint16 {
+	var list cryptobyte.String
+	if !data.ReadUint16LengthPrefixed(&list) || !data.Empty() || len(list)%2 != 0 {
+		ch.anomaly(malformed)
+		return nil
+	}
+	if list.Empty() {
+		return nil
+	}
+	out := make([]uint16, 0, len(list)/2)
+	for !list.Empty() {
+		var v uint16
+		list.ReadUint16(&v)
+		out = append(out, v)
+	}
+	return out
+}
+
+// readPointFormats reads ec_point_formats (RFC 8422, Section 5.1.2):
+// ECPointFormat ec_point_format_list<1..2^8-1>.
+func (ch *ClientHello) readPointFormats(data cryptobyte.String) {
+	var list cryptobyte.String
+	if !data.ReadUint8LengthPrefixed(&list) || !data.Empty() {
+		ch.anomaly("point-formats-malformed")
+		return
+	}
+	if !list.Empty() {
+		ch.PointFormats = append([]uint8(nil), list...)
 	}
 }
 

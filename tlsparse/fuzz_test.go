@@ -2,6 +2,7 @@ package tlsparse
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -42,7 +43,32 @@ func FuzzClientHello(f *testing.F) {
 		if (e1 == nil) != (e2 == nil) || !reflect.DeepEqual(v1, v2) {
 			t.Fatal("SSLv2: different answers on re-parse")
 		}
+		for _, ch := range []*ClientHello{ch1, v1} {
+			if ch != nil {
+				checkFingerprints(t, ch)
+			}
+		}
 	})
+}
+
+// Lengths of well-formed fingerprints.
+const (
+	md5HexLen = 32
+	ja4Len    = len("t13d1516h2_8daaf6152771_e5627efa2ab1")
+)
+
+// checkFingerprints computes every fingerprint of a parsed hello (no
+// panic) and checks their shape.
+func checkFingerprints(t *testing.T, ch *ClientHello) {
+	full, hash := ch.JA3()
+	if ch.SSLv2 != (hash == "") || hash != "" && (len(hash) != md5HexLen || strings.Count(full, ",") != 4) {
+		t.Fatalf("JA3 %q %q of %v", full, hash, ch)
+	}
+	for _, tr := range []byte{JA4TCP, JA4QUIC, JA4DTLS} {
+		if ja4 := ch.JA4(tr); len(ja4) != ja4Len || ja4[0] != tr {
+			t.Fatalf("JA4 %q", ja4)
+		}
+	}
 }
 
 func FuzzServerHello(f *testing.F) {
@@ -56,6 +82,11 @@ func FuzzServerHello(f *testing.F) {
 		}
 		if e1 == nil && s1.HelloRetry && len(s1.Random) != 32 {
 			t.Fatal("bad random")
+		}
+		if e1 == nil {
+			if _, hash := s1.JA3S(); len(hash) != md5HexLen {
+				t.Fatalf("JA3S hash %q", hash)
+			}
 		}
 	})
 }

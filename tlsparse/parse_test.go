@@ -16,7 +16,7 @@ func TestVersionString(t *testing.T) {
 		want string
 	}{
 		{0x0002, "SSL 2.0"}, {0x0300, "SSL 3.0"}, {0x0301, "TLS 1.0"}, {0x0302, "TLS 1.1"},
-		{0x0303, "TLS 1.2"}, {0x0304, "TLS 1.3"}, {0x7f12, "TLS 1.3"}, {0xfefd, "0xfefd"}, {0, "0x0000"},
+		{0x0303, "TLS 1.2"}, {0x0304, "TLS 1.3"}, {0x7f12, "TLS 1.3"}, {0xfefd, "DTLS 1.2"}, {0xfeff, "DTLS 1.0"}, {0xfe00, "0xfe00"}, {0, "0x0000"},
 	} {
 		if got := tt.v.String(); got != tt.want {
 			t.Errorf("Version(%#04x).String() = %q, want %q", uint16(tt.v), got, tt.want)

@@ -13,6 +13,11 @@ const (
 	VersionTLS11 Version = 0x0302
 	VersionTLS12 Version = 0x0303
 	VersionTLS13 Version = 0x0304
+	// DTLS versions are the ones' complement of TLS's (RFC 6347, Section
+	// 4.1): DTLS 1.0 is TLS 1.1's 0xfeff, DTLS 1.2 TLS 1.2's 0xfefd.
+	VersionDTLS10 Version = 0xfeff
+	VersionDTLS12 Version = 0xfefd
+	VersionDTLS13 Version = 0xfefc
 )
 
 // String names the version; TLS 1.3 drafts (0x7fNN) are "TLS 1.3" too.
@@ -30,6 +35,12 @@ func (v Version) String() string {
 		return "TLS 1.2"
 	case VersionTLS13:
 		return "TLS 1.3"
+	case VersionDTLS10:
+		return "DTLS 1.0"
+	case VersionDTLS12:
+		return "DTLS 1.2"
+	case VersionDTLS13:
+		return "DTLS 1.3"
 	}
 	if _, ok := v.Draft(); ok {
 		return "TLS 1.3"
