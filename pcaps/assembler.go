@@ -55,6 +55,19 @@ type Config struct {
 	// MaxDNSPending unanswered lookups are held; past that the oldest is
 	// handed on unanswered. When nil, queries are not even parsed.
 	DNSLookups func(DNSLookup)
+	// Datagrams, when not nil, receives every UDP datagram that is not DNS
+	// and was captured whole (QUIC, DTLS): the consumer keeps per-flow
+	// state only for the flows it recognises. When nil, nothing is done.
+	Datagrams func(Datagram)
+}
+
+// Datagram is one UDP datagram (Config.Datagrams). Payload is only valid
+// during the call.
+type Datagram struct {
+	Src, Dst netip.AddrPort
+	Payload  []byte
+	Time     time.Time
+	Outer    [2]netip.Addr // the tunnel's outermost addresses (source first); zero if untunnelled
 }
 
 // Stats counts what the Assembler saw.
@@ -362,8 +375,15 @@ func (a *Assembler) Packet(data []byte, ci gopacket.CaptureInfo, link LinkType) 
 	}
 	if p.proto == protoUDP {
 		a.stats.UDP++
-		if p.missing == 0 && (p.sport == dnsPort || p.dport == dnsPort && a.lookups != nil) {
-			a.dns(p, ts)
+		switch {
+		case p.missing != 0:
+		case p.sport == dnsPort || p.dport == dnsPort:
+			if p.sport == dnsPort || a.lookups != nil {
+				a.dns(p, ts)
+			}
+		case a.cfg.Datagrams != nil:
+			a.cfg.Datagrams(Datagram{Src: netip.AddrPortFrom(p.src, p.sport), Dst: netip.AddrPortFrom(p.dst, p.dport),
+				Payload: p.payload, Time: ts, Outer: p.outer})
 		}
 		return
 	}
@@ -389,6 +409,14 @@ func (a *Assembler) dns(p *packet, ts time.Time) {
 		}
 		a.lookups.packet(&m, netip.AddrPortFrom(p.src, p.sport), netip.AddrPortFrom(p.dst, p.dport), ts)
 	}
+}
+
+// NextID takes the next connection ID (ConnInfo.ID), for a flow the
+// caller follows itself (a QUIC or DTLS flow over UDP), so that its IDs
+// and the TCP connections' share one order: that of their first packet.
+func (a *Assembler) NextID() uint64 {
+	a.nextID++
+	return a.nextID
 }
 
 // Flush ends connections idle for Config.IdleTimeout at capture time now.
