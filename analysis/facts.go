@@ -47,6 +47,10 @@ func (an *Analyzer) record(fr *fileRun, j *job) *Record {
 		DNSNames:   []string{},
 		Flags:      []string{},
 	}
+	r.Transport = TransportTCP
+	if j.transport != "" {
+		r.Transport = j.transport
+	}
 	r.Outer = outer(info, client)
 	if hs.Version != 0 {
 		r.TLSVersion = hs.Version.String()
@@ -77,11 +81,16 @@ func (an *Analyzer) record(fr *fileRun, j *job) *Record {
 			r.Offered = append(r.Offered, v.String())
 		}
 		r.Anomalies = append(r.Anomalies, ch.Anomalies...)
+		if !j.gquic { // a gQUIC CHLO is no TLS ClientHello
+			_, r.JA3 = ch.JA3()
+			r.JA4 = ch.JA4(ja4Transport[r.Transport])
+		}
 		if an.opts.Join {
 			r.ClientRandom = hex.EncodeToString(ch.Random)
 		}
 	}
 	if sh := hs.ServerHello; sh != nil {
+		_, r.JA3S = sh.JA3S()
 		r.CipherSuite = cipherSuiteName(sh.CipherSuite)
 		r.Anomalies = append(r.Anomalies, sh.Anomalies...)
 	}
@@ -174,6 +183,9 @@ func (an *Analyzer) record(fr *fileRun, j *job) *Record {
 	escapeRecord(r, certBad)
 	return r
 }
+
+// ja4Transport is JA4's first character for a record's transport.
+var ja4Transport = map[string]byte{TransportTCP: 't', TransportQUIC: 'q', TransportDTLS: 'd'}
 
 // outer is the tunnel's outer address pair oriented like the record (the
 // client's side first; ConnInfo keeps A's side first), nil when the

@@ -42,7 +42,8 @@ func (an *Analyzer) file(ctx context.Context, name string, src io.Reader, put fu
 		return sum, fileError(name, err)
 	}
 	defer closer.Close()
-	fr.asm = pcaps.NewAssembler(fr.newStream, pcaps.Config{})
+	fr.udp = &udpFlows{fr: fr, flows: map[udpKey]*udpFlow{}}
+	fr.asm = pcaps.NewAssembler(fr.newStream, pcaps.Config{Datagrams: fr.udp.datagram})
 	fr.stage = newRecordStage(fr.build)
 	for n := 0; !fr.broken; n++ {
 		if n&ctxCheckMask == 0 && ctx.Err() != nil {
@@ -60,6 +61,7 @@ func (an *Analyzer) file(ctx context.Context, name string, src io.Reader, put fu
 		fr.asm.Packet(data, ci, link)
 	}
 	fr.asm.Close()
+	fr.udp.close()
 	if p := fr.stage.close(); p != nil && err == nil {
 		err = internalError(name, p)
 	}
@@ -90,6 +92,7 @@ type fileRun struct {
 
 	stage  *recordStage // builds and emits the records
 	broken bool         // the stage failed; stop reading
+	udp    *udpFlows    // QUIC and DTLS over UDP
 
 	spareObs []*tlsparse.Observer // observers to reuse (packet side)
 

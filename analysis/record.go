@@ -9,10 +9,13 @@ import (
 // Record is one TLS connection as tsid reports it. Its JSON form is the
 // contract documented in the README: keys are only ever added.
 type Record struct {
-	File       string      `json:"file"`
-	Time       Time        `json:"time"`
-	Client     string      `json:"client"`
-	Server     string      `json:"server"`
+	File   string `json:"file"`
+	Time   Time   `json:"time"`
+	Client string `json:"client"`
+	Server string `json:"server"`
+	// Transport is tcp, quic (TLS inside QUIC's Initial packets) or udp
+	// (DTLS).
+	Transport  string      `json:"transport"`
 	Outer      *Outer      `json:"outer,omitempty"` // the tunnel's outermost addresses, when tunnelled
 	SNI        string      `json:"sni"`
 	SNIStatus  string      `json:"sni_status"` // present, absent, or unknown: the ClientHello was not read whole
@@ -33,16 +36,21 @@ type Record struct {
 	Logged *Logged `json:"logged,omitempty"`
 
 	// Beyond the contract's minimum: useful detail, stable names.
-	HostUnknown string     `json:"host_unknown,omitempty"` // why the profile could not decide
-	SNIUnicode  string     `json:"sni_unicode,omitempty"`  // the SNI with its IDNA A-labels decoded
-	HostUnicode string     `json:"host_unicode,omitempty"` // the host with its IDNA A-labels decoded
-	ServerNames []string   `json:"server_names,omitempty"` // every server_name entry: several, or the SNI cut at a NUL
-	ALPN        []string   `json:"alpn"`                   // null when the ClientHello was not read whole
-	Offered     []string   `json:"offered_versions,omitempty"`
-	CipherSuite string     `json:"cipher_suite,omitempty"`
-	Chain       []string   `json:"chain,omitempty"` // one line per certificate, leaf first
-	Anomalies   []string   `json:"anomalies,omitempty"`
-	Explain     *Explained `json:"explain,omitempty"`
+	HostUnknown string   `json:"host_unknown,omitempty"` // why the profile could not decide
+	SNIUnicode  string   `json:"sni_unicode,omitempty"`  // the SNI with its IDNA A-labels decoded
+	HostUnicode string   `json:"host_unicode,omitempty"` // the host with its IDNA A-labels decoded
+	ServerNames []string `json:"server_names,omitempty"` // every server_name entry: several, or the SNI cut at a NUL
+	ALPN        []string `json:"alpn"`                   // null when the ClientHello was not read whole
+	Offered     []string `json:"offered_versions,omitempty"`
+	CipherSuite string   `json:"cipher_suite,omitempty"`
+	// Client and server fingerprints: JA3 and JA4 of the ClientHello read
+	// whole, JA3S of the ServerHello (MD5 hex for JA3, as Wireshark).
+	JA3       string     `json:"ja3,omitempty"`
+	JA3S      string     `json:"ja3s,omitempty"`
+	JA4       string     `json:"ja4,omitempty"`
+	Chain     []string   `json:"chain,omitempty"` // one line per certificate, leaf first
+	Anomalies []string   `json:"anomalies,omitempty"`
+	Explain   *Explained `json:"explain,omitempty"`
 
 	// With URL rules (--rules and the SI lists): what the policy does with
 	// the logged host, and with the name the client meant.

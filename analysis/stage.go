@@ -18,6 +18,8 @@ type job struct {
 	hs        *tlsparse.Handshake
 	anomalies []string
 	dns       []string
+	transport string // TransportQUIC, TransportDTLS; "" is TCP
+	gquic     bool   // gQUIC: hs holds only the CHLO's server name
 }
 
 // maxPending bounds the jobs waiting for the record stage; the packet path

@@ -25,7 +25,7 @@ var csvColumns = []string{"time", "file", "client", "server", "sni", "tls_versio
 	"cert_subject", "cert_cn", "cert_ou", "cert_o", "cert_san_dns", "cert_san_ip", "cert_issuer",
 	"cert_not_before", "cert_not_after", "cert_sha256", "cert_self_signed", "dns_names",
 	"profile", "host", "host_source", "url", "flags", "sni_unicode", "host_unicode",
-	"outer_client", "outer_server", "sni_status"}
+	"outer_client", "outer_server", "sni_status", "transport", "ja3", "ja3s", "ja4"}
 
 // csvRuleColumns follow with URL rules; "(default)" is the default action's
 // rule, an empty action an unknown verdict.
@@ -86,7 +86,7 @@ func (c *csvWriter) Write(r *analysis.Record) error {
 	} else {
 		row = append(row, "", "")
 	}
-	row = append(row, r.SNIStatus)
+	row = append(row, r.SNIStatus, r.Transport, r.JA3, r.JA3S, r.JA4)
 	if c.rules {
 		row = append(row, verdictCells(r.Verdict)...)
 		if iv := r.IntendedVerdict; iv != nil {

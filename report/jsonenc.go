@@ -61,6 +61,7 @@ func (e *recordEncoder) appendRecord(b []byte, r *analysis.Record) ([]byte, erro
 	str("time", r.Time.String())
 	str("client", r.Client)
 	str("server", r.Server)
+	str("transport", r.Transport)
 	if r.Outer != nil {
 		obj("outer", r.Outer)
 	}
@@ -106,6 +107,15 @@ func (e *recordEncoder) appendRecord(b []byte, r *analysis.Record) ([]byte, erro
 	}
 	if r.CipherSuite != "" {
 		str("cipher_suite", r.CipherSuite)
+	}
+	if r.JA3 != "" {
+		str("ja3", r.JA3)
+	}
+	if r.JA3S != "" {
+		str("ja3s", r.JA3S)
+	}
+	if r.JA4 != "" {
+		str("ja4", r.JA4)
 	}
 	if len(r.Chain) > 0 {
 		strs("chain", r.Chain)

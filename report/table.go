@@ -88,8 +88,13 @@ func (t *tableWriter) cells(r *analysis.Record) []string {
 		url = "(none)" // nothing the profile looks at was there
 	}
 	ver := strings.TrimPrefix(r.TLSVersion, "TLS ")
-	if ver == "" {
+	switch {
+	case ver == "":
 		ver = "-"
+	case r.Transport == analysis.TransportQUIC:
+		ver = "Q" + ver // QUIC: TLS 1.3 in Initial packets
+	case r.Transport == analysis.TransportDTLS:
+		ver = "D" + strings.TrimPrefix(ver, "DTLS ") // "DTLS 1.2": D1.2
 	}
 	src := r.HostSource
 	if src == "" {
@@ -294,6 +299,15 @@ const (
 
 func writeExplain(b *strings.Builder, r *analysis.Record) {
 	e := r.Explain
+	if r.JA3 != "" || r.JA4 != "" || r.JA3S != "" {
+		var fp []string
+		for _, f := range [][2]string{{"ja3", r.JA3}, {"ja4", r.JA4}, {"ja3s", r.JA3S}} {
+			if f[1] != "" {
+				fp = append(fp, f[0]+"="+f[1])
+			}
+		}
+		b.WriteString("    fingerprints: " + strings.Join(fp, " ") + "\n")
+	}
 	b.WriteString("    candidates:\n")
 	run := 0
 	for i, c := range e.Candidates {

@@ -194,7 +194,7 @@ func TestSNIUnknownFieldCase(t *testing.T) {
 				t.Errorf("table: want '?' in the SNI and URL columns, the reason, no no-sni:\n%s", table)
 			}
 			csv, _, _ := runCLI(t, nil, "analyze", "-f", "csv", tc.file)
-			if rows := strings.Split(strings.TrimSpace(csv), "\n"); len(rows) != 2 || !strings.HasSuffix(rows[0], ",sni_status") || !strings.HasSuffix(rows[1], ",unknown") {
+			if rows := strings.Split(strings.TrimSpace(csv), "\n"); len(rows) != 2 || !strings.Contains(rows[0], ",sni_status,transport,") || !strings.Contains(rows[1], ",unknown,tcp,") {
 				t.Errorf("csv: want an sni_status column 'unknown':\n%s", csv)
 			}
 		})
