@@ -22,6 +22,55 @@ type connStream struct {
 	obs       *tlsparse.Observer
 	anomalies []string
 	done      bool
+	socks     *socksState // the client's first bytes while they may be a SOCKS request
+}
+
+// socksState reads the target of a SOCKS request (tlsparse.SOCKSTarget)
+// from the first bytes the connection's initiator sent.
+type socksState struct {
+	buf  []byte
+	host string // the domain asked for, once read
+	done bool
+}
+
+// socks feeds the initiator's first bytes to the SOCKS reader.
+func (c *connStream) socksData(dir pcaps.Dir, b []byte) {
+	if dir != pcaps.AtoB {
+		return
+	}
+	st := c.socks
+	if st == nil {
+		if len(b) == 0 || b[0] != 4 && b[0] != 5 {
+			c.socks = &socksState{done: true}
+			return
+		}
+		st = &socksState{}
+		c.socks = st
+	}
+	if st.done {
+		return
+	}
+	st.buf = append(st.buf, b[:min(len(b), tlsparse.MaxSOCKSPreamble-len(st.buf))]...)
+	host, _, domain, complete, ok := tlsparse.SOCKSTarget(st.buf)
+	switch {
+	case !ok:
+		st.done, st.buf = true, nil
+	case complete:
+		if domain {
+			st.host = host
+		}
+		st.done, st.buf = true, nil
+	case len(st.buf) >= tlsparse.MaxSOCKSPreamble:
+		st.done, st.buf = true, nil
+	}
+}
+
+// socksHost is the domain the client asked its SOCKS proxy for, if any.
+func (c *connStream) socksHost() string {
+	if c.socks == nil {
+		return ""
+	}
+	return c.socks.host
 }
 
 // maxSpareObservers bounds the observers kept for reuse per file.
@@ -56,6 +105,9 @@ func (c *connStream) handshake() (hs *tlsparse.Handshake, decided bool) {
 func (c *connStream) Data(dir pcaps.Dir, b []byte, ts time.Time) bool {
 	if c.done {
 		return false
+	}
+	if c.socks == nil || !c.socks.done {
+		c.socksData(dir, b)
 	}
 	if c.observer().Data(tlsparse.Dir(dir), b) {
 		c.finish()
@@ -117,7 +169,7 @@ func (c *connStream) finish() {
 func (c *connStream) record(hs *tlsparse.Handshake) {
 	j := job{id: c.info.ID, info: *c.info}
 	if hs.IsTLS {
-		j.hs, j.anomalies = hs, c.anomalies
+		j.hs, j.anomalies, j.socks = hs, c.anomalies, c.socksHost()
 		client, server := c.endpoints(hs)
 		if dns := c.fr.asm.DNS; dns != nil && client.IsValid() {
 			j.dns = dns.Names(client.Addr(), server.Addr(), c.info.First)

@@ -138,8 +138,10 @@ func (an *Analyzer) record(fr *fileRun, j *job) *Record {
 	f.DNSNames = r.DNSNames
 	if cn := hs.Connect; cn != nil {
 		r.ConnectName = cn.Host()
-		f.ConnectName = r.ConnectName
+	} else if j.socks != "" {
+		r.ConnectName = j.socks // SOCKS: the same thing asked another way
 	}
+	f.ConnectName = r.ConnectName
 
 	var as sniid.Assessment
 	if an.opts.Explain {

@@ -20,6 +20,7 @@ type job struct {
 	dns       []string
 	transport string // TransportQUIC, TransportDTLS; "" is TCP
 	gquic     bool   // gQUIC: hs holds only the CHLO's server name
+	socks     string // the domain the client asked its SOCKS proxy for
 }
 
 // maxPending bounds the jobs waiting for the record stage; the packet path

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -327,4 +328,35 @@ func sameEndpoint(a, b string) bool {
 	x, err1 := netip.ParseAddrPort(a)
 	y, err2 := netip.ParseAddrPort(b)
 	return err1 == nil && err2 == nil && x == y
+}
+
+// TestCorpusSOCKS: the TLS inside a SOCKS 5 tunnel gets the domain the
+// client asked its proxy for as connect_name; a SOCKS 4 request to an
+// address gives none.
+func TestCorpusSOCKS(t *testing.T) {
+	dir := corpusDir(t)
+	for _, c := range []struct {
+		file string
+		want []string // connect_name per record, in order
+	}{
+		{"pcaps/zeek/socks-with-ssl.pcap", []string{"www.google.com"}},
+		{"pcaps/ja4/socks-https-example.pcap", []string{"", "www.example.com", ""}},
+	} {
+		path := filepath.Join(dir, c.file)
+		if _, err := os.Stat(path); err != nil {
+			t.Skipf("shared corpus not found (%v)", err)
+		}
+		out, errOut, code := runCLI(t, nil, "analyze", "-q", "-f", "json", path)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", c.file, code, errOut)
+		}
+		var got []string
+		for _, r := range decodeLines(t, out) {
+			n, _ := r["connect_name"].(string)
+			got = append(got, n)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: connect_name %q, want %q", c.file, got, c.want)
+		}
+	}
 }
