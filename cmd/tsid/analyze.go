@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -265,7 +268,7 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if res.inputErrs > 0 || o.events.damaged {
 		return &exitError{code: 2}
 	}
-	return o.rules.failed(&sum, o.quiet)
+	return o.rules.failed(&sum, res.flags, o.quiet)
 }
 
 // results takes a run's records and file ends: the first write error
@@ -276,15 +279,20 @@ type results struct {
 	werr      error
 	stderr    io.Writer
 	prog      *progress
-	inputErrs int    // files that could not be read whole
-	last      string // the file the last error was about
+	inputErrs int            // files that could not be read whole
+	flags     map[string]int // connections per flag (near-miss:NAME counted as near-miss)
+	last      string         // the file the last error was about
 }
 
 func newResults(write func(*analysis.Record) error, stderr io.Writer, prog *progress) *results {
-	return &results{write: write, stderr: stderr, prog: prog}
+	return &results{write: write, stderr: stderr, prog: prog, flags: map[string]int{}}
 }
 
 func (r *results) record(rec *analysis.Record) {
+	for _, f := range rec.Flags {
+		name, _, _ := strings.Cut(f, ":") // near-miss:NAME
+		r.flags[name]++
+	}
 	if r.werr == nil {
 		r.werr = r.write(rec)
 	}
@@ -369,8 +377,7 @@ func trimPkg(err error) string {
 // atomicFile writes to a temporary file beside name and renames it into
 // place on commit, so a failed run never leaves a half-written result.
 func atomicFile(name string) (io.Writer, func(keep bool) error, error) {
-	dir := filepath.Dir(name)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(name)+".tmp*")
+	f, err := createTemp(name)
 	if err != nil {
 		return nil, nil, fmt.Errorf("cannot write --output %s: %v", name, errors.Unwrap(err))
 	}
@@ -391,6 +398,23 @@ func atomicFile(name string) (io.Writer, func(keep bool) error, error) {
 		return nil
 	}
 	return &tempFile{f}, commit, nil
+}
+
+// createTemp creates a new temporary file beside name with mode 0666 less
+// the umask (0644 under 022), as the shell's > would: os.CreateTemp's 0600
+// would survive the rename and hide a report from the colleagues it is for.
+func createTemp(name string) (*os.File, error) {
+	dir, base := filepath.Dir(name), filepath.Base(name)
+	var err error
+	for range 100 {
+		var f *os.File
+		tmp := filepath.Join(dir, "."+base+".tmp"+strconv.FormatUint(rand.Uint64(), 36))
+		f, err = os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if err == nil || !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+	}
+	return nil, err
 }
 
 // tempFile removes itself when a write fails, so nothing partial stays behind.

@@ -7,13 +7,18 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	_ "time/tzdata" // --events-tz names work where the system has no zone database
 )
 
-// version is set at build time with -ldflags "-X main.version=…"; otherwise
-// the module version from the build info is used.
+// release is tsid's version, kept here and raised with each release
+// (semantic versioning).
+const release = "0.9.0"
+
+// version, when set at build time with -ldflags "-X main.version=…",
+// replaces release (a packager's own version string).
 var version = ""
 
 // exitError carries the process exit status out of run.
@@ -115,11 +120,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 }
 
 func versionString() string {
+	v := release
 	if version != "" {
-		return version
+		v = version
 	}
+	var parts []string
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		v := bi.Main.Version
 		rev, dirty := "", false
 		for _, s := range bi.Settings {
 			switch s.Key {
@@ -129,20 +135,16 @@ func versionString() string {
 				dirty = s.Value == "true"
 			}
 		}
-		if v == "" || v == "(devel)" {
-			v = "devel"
-		}
 		if rev != "" {
 			if len(rev) > 12 {
 				rev = rev[:12]
 			}
-			v += " (" + rev
 			if dirty {
-				v += ", modified"
+				rev += ", modified"
 			}
-			v += ")"
+			parts = append(parts, "commit "+rev)
 		}
-		return v
 	}
-	return "devel"
+	parts = append(parts, runtime.Version())
+	return v + " (" + strings.Join(parts, ", ") + ")"
 }

@@ -148,5 +148,5 @@ func runRulesCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) err
 	if res.inputErrs > 0 || o.events.damaged {
 		return &exitError{code: 2}
 	}
-	return o.rules.failed(&sum, o.quiet)
+	return o.rules.failed(&sum, res.flags, o.quiet)
 }

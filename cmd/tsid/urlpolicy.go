@@ -11,14 +11,33 @@ import (
 
 	"github.com/tsid-project/tsid/analysis"
 	"github.com/tsid-project/tsid/report"
+	"github.com/tsid-project/tsid/sniid"
 	"github.com/tsid-project/tsid/urlrules"
 )
 
 // URL rules: the flags that give a URL-filter policy, loading it, and
 // judging each connection's names with it (see urlrules/doc.go).
 
-// failOnFlags maps the values of --fail-on to the flag each checks.
-var failOnFlags = map[string]string{
+// ruleFlags are the flags only URL rules raise; --fail-on with one of
+// them needs rules.
+var ruleFlags = []string{analysis.FlagVerdictDiffers, analysis.FlagProfilesVerdictDiffers, analysis.FlagRuleUnspecified}
+
+// failOnFlags maps the values of --fail-on to the flag each checks: any
+// flag a record can carry (the README's flags table).
+var failOnFlags = func() map[string]string {
+	m := map[string]string{}
+	for _, f := range append(append([]string{}, sniid.FlagOrder...), analysis.FlagOddName, analysis.FlagOverlapConflict,
+		analysis.FlagCertDiffers, analysis.FlagSNIDiffers) {
+		m[f] = f
+	}
+	for k, v := range ruleFailOn {
+		m[k] = v
+	}
+	return m
+}()
+
+// ruleFailOn are the --fail-on values of the rule and log flags.
+var ruleFailOn = map[string]string{
 	"verdict-differs":          analysis.FlagVerdictDiffers,
 	"profiles-verdict-differs": analysis.FlagProfilesVerdictDiffers,
 	"unspecified":              analysis.FlagRuleUnspecified,
@@ -45,7 +64,7 @@ func addRuleFlags(fs *pflag.FlagSet, o *ruleOptions) {
 	fs.StringArrayVar(&o.dnsBlock, "dns-block", nil, "Security Intelligence DNS Block list `FILE` (repeatable)")
 	fs.StringVar(&o.defaultAction, "default-action", "", "`ACTION` when no rule decides: allow, trust, block or interactive-block (default: an FMC export's, else block)")
 	fs.BoolVar(&o.assumeConditions, "assume-other-conditions", false, "take an FMC rule's conditions other than URLs (zones, networks, ports, users, ...) as met")
-	fs.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 when a connection has `FLAG`: verdict-differs, profiles-verdict-differs, unspecified (with rules) or logged-differs (with --events); comma list")
+	fs.StringSliceVar(&o.failOn, "fail-on", nil, "exit 1 when a connection has `FLAG`: any flag (no-sni, near-miss, …; verdict-differs, profiles-verdict-differs, unspecified with rules; logged-differs with --events); comma list")
 }
 
 // given reports whether any rules were given.
@@ -60,7 +79,7 @@ func (o *ruleOptions) load(cmd string, fs *pflag.FlagSet, stderr io.Writer, quie
 	for _, f := range o.failOn {
 		flag, ok := failOnFlags[f]
 		if !ok {
-			return usageErrorf("%s: --fail-on %q: want verdict-differs, profiles-verdict-differs, unspecified or logged-differs", cmd, f)
+			return usageErrorf("%s: --fail-on %q is not a flag (want one of the flags table: no-sni, near-miss, verdict-differs, logged-differs, …)", cmd, f)
 		}
 		if !slices.Contains(o.fail, flag) {
 			o.fail = append(o.fail, flag)
@@ -68,8 +87,8 @@ func (o *ruleOptions) load(cmd string, fs *pflag.FlagSet, stderr io.Writer, quie
 	}
 	if !o.given() {
 		for _, name := range []string{"fail-on", "default-action", "assume-other-conditions"} {
-			if name == "fail-on" && slices.Equal(o.fail, []string{analysis.FlagLoggedDiffers}) {
-				continue // needs --events, not rules
+			if name == "fail-on" && !slices.ContainsFunc(o.fail, func(f string) bool { return slices.Contains(ruleFlags, f) }) {
+				continue // none of them is a rule flag
 			}
 			if fs.Changed(name) {
 				return usageErrorf("%s: --%s needs URL rules (--rules, --si-block, --si-allow or --dns-block)", cmd, name)
@@ -108,10 +127,14 @@ func (o *ruleOptions) load(cmd string, fs *pflag.FlagSet, stderr io.Writer, quie
 
 // failed is the exit status error of --fail-on: status 1 when a
 // connection carries a flag it names.
-func (o *ruleOptions) failed(s *analysis.Summary, quiet bool) error {
+func (o *ruleOptions) failed(s *analysis.Summary, counts map[string]int, quiet bool) error {
 	var found []string
 	for _, f := range o.fail {
-		if n := s.Count(f); n > 0 {
+		n := counts[f]
+		if slices.Contains(ruleFlags, f) || f == analysis.FlagLoggedDiffers {
+			n = s.Count(f) // counted once per connection however the records were joined
+		}
+		if n > 0 {
 			found = append(found, fmt.Sprintf("%d %s with %s", n, plural(n, "connection"), f))
 		}
 	}
