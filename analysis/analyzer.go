@@ -3,6 +3,8 @@ package analysis
 import (
 	"context"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,8 +38,12 @@ type Options struct {
 	// MaxJoin bounds the records held for joining; past it the rest are
 	// handed on as they come, unjoined, with a warning. 0: 1,000,000.
 	MaxJoin int
-	// OnlyFlagged passes on only the records with at least one flag.
+	// OnlyFlagged passes on only the records with at least one warning
+	// flag (IsWarning; notes such as cert-encrypted do not count).
 	OnlyFlagged bool
+	// OnlyFlags, when not empty, passes on only the records with at least
+	// one of these flags (by name: near-miss matches near-miss:NAME).
+	OnlyFlags []string
 	// TextDate dates the times of day of ASA/FTD text captures; zero: the
 	// file's modification date (today for a reader), said through Warn.
 	TextDate time.Time
@@ -113,9 +119,22 @@ func (an *Analyzer) eventCounts(s *Summary) {
 	}
 }
 
-// pass applies OnlyFlagged: the one place records are left out.
+// pass applies OnlyFlagged and OnlyFlags: the one place records are left
+// out.
 func (an *Analyzer) pass(r *Record) bool {
-	return !an.opts.OnlyFlagged || len(r.Flags) > 0
+	if an.opts.OnlyFlagged && !HasWarning(r.Flags) {
+		return false
+	}
+	if len(an.opts.OnlyFlags) == 0 {
+		return true
+	}
+	for _, f := range r.Flags {
+		name, _, _ := strings.Cut(f, ":")
+		if slices.Contains(an.opts.OnlyFlags, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // warnf passes a note to Options.Warn, one at a time.

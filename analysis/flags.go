@@ -1,6 +1,11 @@
 package analysis
 
-import "github.com/tsid-project/tsid/tlsparse"
+import (
+	"strings"
+
+	"github.com/tsid-project/tsid/sniid"
+	"github.com/tsid-project/tsid/tlsparse"
+)
 
 // The flags a Record carries beyond sniid's (sniid.FlagOrder), each added
 // where the fact it needs is known: the record (odd-name,
@@ -53,3 +58,34 @@ const RoleProbe = "tsid-probe"
 // CertFromProbe is the cert_status of a client connection whose
 // certificate comes from its TSID probe.
 const CertFromProbe = "from-probe"
+
+// Flags come in two kinds. A warning is what can make a URL rule miss or a
+// prediction wrong: the connection deserves a look. A note is a fact worth
+// knowing that changes neither (a TLS 1.3 certificate is encrypted, a
+// session resumed, a wildcard). --only-flagged and the summary's
+// "flagged" count the warnings.
+var noteFlags = map[string]bool{
+	sniid.FlagCertEncrypted: true,
+	sniid.FlagResumed:       true,
+	sniid.FlagWildcard:      true,
+	sniid.FlagIPSNI:         true,
+	sniid.FlagSelfSigned:    true,
+	sniid.FlagSSLv2Hello:    true,
+}
+
+// IsWarning reports whether a flag is a warning (else a note); a flag
+// with a value (near-miss:NAME) is judged by its name.
+func IsWarning(flag string) bool {
+	name, _, _ := strings.Cut(flag, ":")
+	return !noteFlags[name]
+}
+
+// HasWarning reports whether flags hold a warning.
+func HasWarning(flags []string) bool {
+	for _, f := range flags {
+		if IsWarning(f) {
+			return true
+		}
+	}
+	return false
+}

@@ -53,7 +53,7 @@ type joiner struct {
 	overflow bool  // maxJoin was passed: records go straight out
 	joined   int   // connections seen at several capture points
 	points   int   // the capture points of those
-	flagged  int   // records that joining gave their first flag
+	flagged  int   // records that joining gave their first warning
 	// merged counts the records merged into another, as the files counted
 	// them: the summary takes them off, so that a connection seen at two
 	// capture points is one TLS connection, as it is one row.
@@ -204,7 +204,7 @@ func (j *joiner) mergeInto(primary *Record, others []int, how map[int]string) *R
 	if len(snis) > 1 {
 		r.Flags = append(r.Flags, FlagSNIDiffers)
 	}
-	if len(primary.Flags) == 0 && len(r.Flags) > 0 {
+	if !HasWarning(primary.Flags) && HasWarning(r.Flags) {
 		j.flagged++
 	}
 	if timing {

@@ -9,7 +9,7 @@ type Summary struct {
 	TLS                        int // client TLS connections (TSID probes apart)
 	NoSNI                      int // ClientHello read whole, without an SNI
 	SNIUnknown                 int // ClientHello not read whole: not counted in NoSNI
-	Flagged                    int // records with at least one flag
+	Flagged                    int // records with at least one warning flag (IsWarning)
 
 	Probes int // TSID probes, not in TLS
 
@@ -62,7 +62,7 @@ func (s *Summary) countRecord(r *Record, rules bool) {
 	case SNIUnknown:
 		s.SNIUnknown++
 	}
-	if len(r.Flags) > 0 {
+	if HasWarning(r.Flags) {
 		s.Flagged++
 	}
 	if r.Logged != nil {

@@ -29,6 +29,7 @@ type analyzeOptions struct {
 	profile     string
 	order       string
 	onlyFlagged bool
+	onlyFlags   []string // --flag
 	output      string
 	quiet       bool
 	explain     bool
@@ -108,7 +109,8 @@ func analyzeFlags(o *analyzeOptions) *pflag.FlagSet {
 	fs.StringVarP(&o.format, "format", "f", "table", "output format: table, json (JSON Lines) or csv")
 	fs.StringVarP(&o.profile, "profile", "p", "ftd", "firewall profile that decides the logged host, 'all' for every profile, or 'auto': the one the firewall's log (--events) agrees with most")
 	fs.StringVar(&o.order, "order", "", "custom precedence instead of a profile: comma list of sni, sni*, san, cn, ou")
-	fs.BoolVar(&o.onlyFlagged, "only-flagged", false, "show only connections that carry at least one flag")
+	fs.BoolVar(&o.onlyFlagged, "only-flagged", false, "show only connections with a warning flag (notes such as cert-encrypted, resumed, wildcard do not count)")
+	fs.StringArrayVar(&o.onlyFlags, "flag", nil, "show only connections with this `FLAG` (repeatable; any of them)")
 	fs.BoolVar(&o.explain, "explain", false, "per connection: every candidate name and each step of the profile")
 	fs.StringVarP(&o.output, "output", "o", "", "write the results to FILE (written completely or not at all)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no summary and no warnings on stderr; errors still shown")
@@ -208,6 +210,11 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	}
 	if o.jobs < 0 {
 		return usageErrorf("analyze: --jobs %d: want 1 or more (0 for GOMAXPROCS)", o.jobs)
+	}
+	for _, f := range o.onlyFlags {
+		if _, ok := failOnFlags[f]; !ok {
+			return usageErrorf("analyze: --flag %q is not a flag (want one of the flags table: no-sni, near-miss, …)", f)
+		}
 	}
 	if o.jobs == 0 {
 		o.jobs = runtime.GOMAXPROCS(0)
@@ -319,6 +326,7 @@ func (o *analyzeOptions) analyzer(cmd string) (*analysis.Analyzer, error) {
 		Explain:      o.explain,
 		Join:         o.join,
 		OnlyFlagged:  o.onlyFlagged,
+		OnlyFlags:    o.onlyFlags,
 		TextDate:     o.textDate,
 		SpoolRecords: spoolRecords,
 		MaxJoin:      maxJoin,
