@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"net"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -20,41 +22,67 @@ type tableWriter struct {
 	quiet   bool
 	all     bool
 	rules   bool // URL rules given: the Action and Rule columns
+	files   bool // several files: the File column
+	width   int  // the widest line, in runes; 0: unlimited
 	pending []*analysis.Record
+	cols    []column
 	widths  []int
+	moved   []bool // columns shown on the line below the row (see fit)
+	ports   bool   // the addresses' ports are shown on the line below the row
 	fixed   bool
 }
 
 const (
-	tableWidth  = 120
+	tableWidth  = 120 // where lists wrap when Options.Width is 0
 	tableSample = 200 // rows looked at to size the columns
 )
 
-var tableHeader = []string{"First Packet (UTC)", "Initiator IP:Port", "Responder IP:Port", "TLS", "SSL Server Name", "URL", "From"}
-
-// columnCap is the widest each column gets. Addresses are never cut, and
-// names only when very long: a table that hid "toos" against "tools" would
-// defeat its purpose. Cut names keep both ends; the JSON has them whole.
-var columnCap = []int{19, 47, 47, 7, 40, 48, 4} // TLS: "1.2" … "SSL 3.0", "0x7f1c"
-
-// With URL rules, the Action and Rule columns follow.
-var (
-	ruleHeader = []string{"Action", "Rule"}
-	ruleCap    = []int{27, 48} // "interactive-block|allow|block"; a rule cut keeps file:line
-)
-
-func (t *tableWriter) header() []string {
-	if t.rules {
-		return append(tableHeader[:len(tableHeader):len(tableHeader)], ruleHeader...)
-	}
-	return tableHeader
+// column is one of the table's columns. Addresses are never cut, and
+// names only when very long: a table that hid "toos" against "tools"
+// would defeat its purpose. Cut names keep both ends; the JSON has them
+// whole.
+type column struct {
+	header string
+	short  string // the header when the column is narrower than header
+	cap    int    // the widest the column gets
+	// With Options.Width: names are cut to floor before a column moves,
+	// to min after; 0: never cut there.
+	floor, min int
+	sub        string // the label of the value on the line below once moved; "": never moves
+	ipHeader   string // an address column: the header once its port moved below the row
 }
 
-func (t *tableWriter) caps() []int {
-	if t.rules {
-		return append(columnCap[:len(columnCap):len(columnCap)], ruleCap...)
+// The columns in the order of the row; fit keeps Time, File, Client,
+// Server, SNI, URL, Action and Rule in it whatever the width.
+var (
+	fileColumn   = column{header: "File", cap: 40, floor: 16, min: 9}
+	tableColumns = []column{
+		{header: "First Packet (UTC)", cap: 19},
+		{header: "Initiator IP:Port", short: "Initiator", cap: 47, ipHeader: "Initiator IP"},
+		{header: "Responder IP:Port", short: "Responder", cap: 47, ipHeader: "Responder IP"},
+		{header: "TLS", cap: 7, sub: "tls"}, // "1.2" … "SSL 3.0", "0x7f1c"
+		{header: "SSL Server Name", short: "SNI", cap: 40, floor: 24, min: 9},
+		{header: "URL", cap: 48, floor: 32, min: 9},
+		{header: "From", cap: 4, sub: "from"},
 	}
-	return columnCap
+	// With URL rules, the Action and Rule columns follow.
+	ruleColumns = []column{
+		{header: "Action", cap: 27, min: minName},    // "interactive-block|allow|block"
+		{header: "Rule", cap: 48, floor: 24, min: 9}, // a rule cut keeps file:line
+	}
+)
+
+func (t *tableWriter) columns() []column {
+	if t.cols == nil {
+		if t.files {
+			t.cols = append(t.cols, fileColumn)
+		}
+		t.cols = append(t.cols, tableColumns...)
+		if t.rules {
+			t.cols = append(t.cols, ruleColumns...)
+		}
+	}
+	return t.cols
 }
 
 func (t *tableWriter) Write(r *analysis.Record) error {
@@ -68,6 +96,7 @@ func (t *tableWriter) Write(r *analysis.Record) error {
 	return nil
 }
 
+// cells are the row's cells, one per column.
 func (t *tableWriter) cells(r *analysis.Record) []string {
 	sni := r.SNI
 	switch {
@@ -100,11 +129,19 @@ func (t *tableWriter) cells(r *analysis.Record) []string {
 	if src == "" {
 		src = "-"
 	}
-	c := []string{
+	var c []string
+	if t.files {
+		f := "-" // standard input, or a record made by hand
+		if r.File != "" && r.File != "-" {
+			f = filepath.Base(r.File)
+		}
+		c = append(c, Printable(f))
+	}
+	c = append(c,
 		time.Time(r.Time).UTC().Format("2006-01-02 15:04:05"),
 		r.Client, r.Server,
 		ver, Printable(sni), Printable(url), src,
-	}
+	)
 	if t.rules {
 		c = append(c, Printable(actionText(r.Verdict)), Printable(ruleText(r.Verdict)))
 	}
@@ -113,17 +150,37 @@ func (t *tableWriter) cells(r *analysis.Record) []string {
 
 func (t *tableWriter) fix() error {
 	t.fixed = true
-	header, caps := t.header(), t.caps()
-	t.widths = make([]int, len(header))
-	for i, h := range header {
-		t.widths[i] = width(h)
-	}
+	cols := t.columns()
+	data := make([]int, len(cols))   // the widest cell, capped
+	dataIP := make([]int, len(cols)) // the widest address without its port
 	for _, r := range t.pending {
 		for i, c := range t.cells(r) {
-			t.widths[i] = max(t.widths[i], min(width(c), caps[i]))
+			data[i] = max(data[i], min(width(c), cols[i].cap))
+			if cols[i].ipHeader != "" {
+				ip, _ := splitPort(c)
+				dataIP[i] = max(dataIP[i], min(width(ip), cols[i].cap))
+			}
 		}
 	}
-	if _, err := fmt.Fprintln(t.w, t.join(header, nil)); err != nil {
+	t.widths = make([]int, len(cols))
+	t.moved = make([]bool, len(cols))
+	for i, c := range cols {
+		t.widths[i] = max(data[i], width(c.header))
+	}
+	if t.width > 0 {
+		t.fit(data, dataIP)
+	}
+	header := make([]string, len(cols))
+	for i, c := range cols {
+		header[i] = c.header
+		if t.ports && c.ipHeader != "" {
+			header[i] = c.ipHeader
+		}
+		if width(header[i]) > t.widths[i] && c.short != "" {
+			header[i] = c.short
+		}
+	}
+	if _, err := fmt.Fprintln(t.w, t.join(header)); err != nil {
 		return err
 	}
 	for _, r := range t.pending {
@@ -135,49 +192,235 @@ func (t *tableWriter) fix() error {
 	return nil
 }
 
-// join lays out one row; the flags follow on an indented line of their
-// own, wrapped at commas, so the row's layout never depends on them.
-func (t *tableWriter) join(cells []string, flags []string) string {
+// fit narrows the row to t.width, data being the widest cell of each
+// column and dataIP the widest address without its port: first the
+// headers that have a short form give way to the data ("Initiator
+// IP:Port" to "Initiator", "SSL Server Name" to "SNI"), then long names
+// are cut in the middle down to their column's floor, then TLS, From and
+// last the ports of both addresses move to the line below the row
+// ("    tls 1.2, from san, ports 51514 -> 443"), and last names are cut
+// down to their column's min. Time, File, the addresses, SNI, URL, Action
+// and Rule stay in the row; addresses are never cut. A row that does not
+// fit even so (a width under some 70) is as narrow as it gets.
+func (t *tableWriter) fit(data, dataIP []int) {
+	cols := t.columns()
+	rowWidth := func() int {
+		n, w := 0, 0
+		for i := range cols {
+			if !t.moved[i] {
+				n++
+				w += t.widths[i]
+			}
+		}
+		return w + 2*max(n-1, 0)
+	}
+	// shrink takes one rune at a time from the widest column that is
+	// above its limit (the later column on a tie: lower priority), so
+	// that names are cut evenly.
+	shrink := func(limit func(i int) int) {
+		for rowWidth() > t.width {
+			at := -1
+			for i := range cols {
+				if !t.moved[i] && limit(i) > 0 && t.widths[i] > limit(i) && (at < 0 || t.widths[i] >= t.widths[at]) {
+					at = i
+				}
+			}
+			if at < 0 {
+				return
+			}
+			t.widths[at]--
+		}
+	}
+	shrink(func(i int) int {
+		if cols[i].short == "" {
+			return 0
+		}
+		return max(data[i], width(cols[i].short))
+	})
+	shrink(func(i int) int { return cols[i].floor })
+	for i, c := range cols {
+		if c.sub != "" && rowWidth() > t.width {
+			t.moved[i] = true
+		}
+	}
+	if rowWidth() > t.width {
+		t.ports = true
+		for i, c := range cols {
+			if c.ipHeader != "" {
+				t.widths[i] = max(dataIP[i], width(c.short))
+			}
+		}
+	}
+	shrink(func(i int) int { return cols[i].min })
+}
+
+// join lays out one row, without the columns moved below it. What
+// follows the row (flags, …) is on indented lines of its own, so the
+// row's layout never depends on it.
+func (t *tableWriter) join(cells []string) string {
 	var b strings.Builder
 	for i, c := range cells {
+		if t.moved[i] {
+			continue
+		}
+		if t.ports && t.cols[i].ipHeader != "" {
+			c, _ = splitPort(c)
+		}
 		c = cut(c, t.widths[i])
 		b.WriteString(c)
 		b.WriteString(strings.Repeat(" ", max(0, t.widths[i]-width(c))+2))
 	}
-	line := strings.TrimRight(b.String(), " ")
-	if len(flags) == 0 {
-		return line
+	return strings.TrimRight(b.String(), " ")
+}
+
+// movedLine is the line below the row with the cells of the columns fit
+// moved there: "    tls 1.2, from san"; "" when none moved.
+func (t *tableWriter) movedLine(cells []string) string {
+	var items []string
+	var ports []string
+	for i, c := range cells {
+		switch {
+		case t.moved[i]:
+			items = append(items, t.cols[i].sub+" "+c)
+		case t.ports && t.cols[i].ipHeader != "":
+			_, p := splitPort(c)
+			ports = append(ports, cmp.Or(p, "-"))
+		}
 	}
-	return line + "\n" + wrapList("    flags: ", flags)
+	if len(ports) > 0 {
+		items = append(items, "ports "+strings.Join(ports, " -> "))
+	}
+	if len(items) == 0 {
+		return ""
+	}
+	return t.wrapList("    ", items)
+}
+
+// splitPort splits "ip:port" and "[ipv6]:port"; an address without a
+// port is all ip.
+func splitPort(addr string) (ip, port string) {
+	ip, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr, ""
+	}
+	return ip, port
 }
 
 // wrapList prints lead and the items separated by ", ", wrapped within
 // tableWidth under the first item.
-func wrapList(lead string, items []string) string {
-	var w strings.Builder
-	w.WriteString(lead)
+func wrapList(lead string, items []string) string { return wrapListAt(lead, items, 0) }
+
+// wrapList is the package's wrapList within the table's width.
+func (t *tableWriter) wrapList(lead string, items []string) string {
+	return wrapListAt(lead, items, t.width)
+}
+
+// wrapListAt wraps within w runes, the comma that ends a wrapped line
+// included, and cuts an item that would not fit alone; w 0 wraps as
+// wrapList always did.
+func wrapListAt(lead string, items []string, w int) string {
+	limit, itemWidth, comma := tableWidth, explainWidth, 0
+	if w > 0 {
+		limit, itemWidth, comma = w, min(explainWidth, max(w-len(lead)-1, minName)), 1
+	}
+	var b strings.Builder
+	b.WriteString(lead)
 	col := len(lead)
 	for i, f := range items {
-		f = cut(Printable(f), explainWidth)
+		f = cut(Printable(f), itemWidth)
 		if i > 0 {
-			if col+2+width(f) > tableWidth {
-				w.WriteString(",\n" + strings.Repeat(" ", len(lead)))
+			more := 0
+			if i < len(items)-1 {
+				more = comma
+			}
+			if col+2+width(f)+more > limit {
+				b.WriteString(",\n" + strings.Repeat(" ", len(lead)))
 				col = len(lead)
 			} else {
-				w.WriteString(", ")
+				b.WriteString(", ")
 				col += 2
 			}
 		}
-		w.WriteString(f)
+		b.WriteString(f)
 		col += width(f)
 	}
-	return w.String()
+	return b.String()
+}
+
+// minName is the fewest runes a cut name keeps: "abcd…wxyz".
+const minName = 9
+
+// fold breaks each line of s wider than the table's width at a space,
+// or within a word that does not fit, under its label ("    logged: ")
+// or indented four more; s as it is with no width.
+func (t *tableWriter) fold(s string) string {
+	if t.width <= 0 {
+		return s
+	}
+	lines := strings.SplitAfter(s, "\n")
+	var b strings.Builder
+	for _, l := range lines {
+		text := strings.TrimSuffix(l, "\n")
+		if width(text) <= t.width {
+			b.WriteString(l)
+			continue
+		}
+		b.WriteString(foldLine(text, t.width))
+		if len(text) < len(l) {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+// foldLine folds one line within w runes (see fold).
+func foldLine(line string, w int) string {
+	r := []rune(line)
+	indent := 0
+	for indent < len(r) && r[indent] == ' ' {
+		indent++
+	}
+	hang := indent + 4
+	rest := string(r[indent:])
+	if i := strings.Index(rest, ": "); i >= 0 && i < 30 && !strings.Contains(rest[:i], "  ") {
+		hang = indent + width(rest[:i]) + 2
+	}
+	hang = min(hang, w*2/3)
+	var b strings.Builder
+	start := hang // no break before: under the label, or in it
+	for len(r) > w {
+		p := w
+		for p > start && r[p] != ' ' {
+			p--
+		}
+		head, tail := r[:w], r[w:]
+		if p > start {
+			head, tail = r[:p], r[p:]
+		}
+		b.WriteString(strings.TrimRight(string(head), " "))
+		tail = []rune(strings.TrimLeft(string(tail), " "))
+		if len(tail) == 0 {
+			return b.String()
+		}
+		b.WriteByte('\n')
+		r = append([]rune(strings.Repeat(" ", hang)), tail...)
+		start = hang
+	}
+	b.WriteString(string(r))
+	return b.String()
 }
 
 func (t *tableWriter) row(r *analysis.Record) error {
 	var b strings.Builder
-	b.WriteString(t.join(t.cells(r), r.Flags))
+	cells := t.cells(r)
+	b.WriteString(t.join(cells))
 	b.WriteByte('\n')
+	if l := t.movedLine(cells); l != "" {
+		b.WriteString(l + "\n")
+	}
+	if len(r.Flags) > 0 {
+		b.WriteString(t.wrapList("    flags: ", r.Flags) + "\n")
+	}
 	if t.all && len(r.Profiles) > 0 {
 		var picks []string
 		for _, p := range sniid.Profiles() {
@@ -198,16 +441,16 @@ func (t *tableWriter) row(r *analysis.Record) error {
 			}
 			picks = append(picks, p.Name+"="+h)
 		}
-		b.WriteString(wrapList("    profiles: ", picks))
+		b.WriteString(t.wrapList("    profiles: ", picks))
 		b.WriteByte('\n')
 	}
 	if len(r.ServerNames) > 0 {
 		// Several names, or the SNI cut at a NUL: what was really sent.
-		b.WriteString(wrapList("    server_names: ", r.ServerNames))
+		b.WriteString(t.wrapList("    server_names: ", r.ServerNames))
 		b.WriteByte('\n')
 	}
 	if u := unicodeLine(r); len(u) > 0 {
-		b.WriteString(wrapList("    unicode: ", u))
+		b.WriteString(t.wrapList("    unicode: ", u))
 		b.WriteByte('\n')
 	}
 	if r.HostUnknown != "" {
@@ -222,7 +465,7 @@ func (t *tableWriter) row(r *analysis.Record) error {
 	}
 	if pr := r.Probe; pr != nil {
 		fmt.Fprintf(&b, "    probe: the firewall's TSID probe at %s (%s, cert %s)\n", timeText(pr.Time), cmp.Or(pr.TLSVersion, "-"), pr.CertStatus)
-		b.WriteString(wrapList("      evidence: ", pr.Evidence))
+		b.WriteString(t.wrapList("      evidence: ", pr.Evidence))
 		b.WriteByte('\n')
 	}
 	for _, cp := range r.Captures {
@@ -232,12 +475,13 @@ func (t *tableWriter) row(r *analysis.Record) error {
 		writeIntended(&b, r)
 	}
 	if t.explain && r.Explain != nil {
-		writeExplain(&b, r)
+		t.writeExplain(&b, r)
 	}
 	if t.rules && t.explain {
 		writeWhy(&b, r)
 	}
-	_, err := io.WriteString(t.w, b.String())
+	row, under, _ := strings.Cut(b.String(), "\n") // the row fits, or cannot
+	_, err := io.WriteString(t.w, row+"\n"+t.fold(under))
 	return err
 }
 
@@ -297,8 +541,15 @@ const (
 	explainWidth = 300
 )
 
-func writeExplain(b *strings.Builder, r *analysis.Record) {
+func (t *tableWriter) writeExplain(b *strings.Builder, r *analysis.Record) {
 	e := r.Explain
+	// With a width, a name is cut to fit its line; fold wraps the rest.
+	nameWidth := func(lead int) int {
+		if t.width <= 0 {
+			return explainWidth
+		}
+		return min(explainWidth, max(t.width-lead, minName))
+	}
 	if r.JA3 != "" || r.JA4 != "" || r.JA3S != "" {
 		var fp []string
 		for _, f := range [][2]string{{"ja3", r.JA3}, {"ja4", r.JA4}, {"ja3s", r.JA3S}} {
@@ -334,7 +585,7 @@ func writeExplain(b *strings.Builder, r *analysis.Record) {
 		default:
 			v = "(absent)"
 		}
-		fmt.Fprintf(b, "      %-22s %s\n", Printable(c.Field), cut(Printable(v), explainWidth))
+		fmt.Fprintf(b, "      %-22s %s\n", Printable(c.Field), cut(Printable(v), nameWidth(6+max(22, width(Printable(c.Field)))+1)))
 	}
 	if len(r.Chain) > 0 {
 		b.WriteString("    chain:\n")
@@ -356,7 +607,7 @@ func writeExplain(b *strings.Builder, r *analysis.Record) {
 			if v == "" {
 				v = "-"
 			}
-			fmt.Fprintf(b, "      %d. %-5s %s  %-30s %s\n", i+1, s.Field, verdict, cut(Printable(v), explainWidth), Printable(s.Why))
+			fmt.Fprintf(b, "      %d. %-5s %s  %-30s %s\n", i+1, s.Field, verdict, cut(Printable(v), nameWidth(21)), Printable(s.Why))
 		}
 	}
 	steps(r.Profile, e.Steps)
@@ -382,7 +633,7 @@ func (t *tableWriter) Close(s *analysis.Summary) error {
 	if t.quiet {
 		return nil
 	}
-	_, err := fmt.Fprintf(t.w, "\n%s\n", SummaryLine(s))
+	_, err := fmt.Fprintf(t.w, "\n%s\n", t.fold(SummaryLine(s)))
 	return err
 }
 

@@ -15,7 +15,7 @@ type Writer interface {
 }
 
 // Formats are the output formats New knows.
-var Formats = []string{"table", "json", "csv"}
+var Formats = []string{"table", "json", "csv", "ecs", "html"}
 
 // Options say what the records hold, so that the columns fit them.
 type Options struct {
@@ -25,17 +25,28 @@ type Options struct {
 	Rules       bool // records carry verdicts: Action and Rule columns
 	Join        bool // records may carry captures: CSV client_random and captures
 	Events      bool // records may carry what the firewall logged: CSV logged_* columns
+	// Width is the widest a table line gets, in runes (a terminal's
+	// columns); 0: unlimited, the table as it always was.
+	Width int
+	// Files: the records come from several files; the table's first column
+	// is the capture's base name (File).
+	Files bool
 }
 
-// New makes the writer of format ("table", "json" or "csv"; anything
-// else is a table) writing to w.
+// New makes the writer of format ("table", "json", "csv", "ecs" or
+// "html"; anything else is a table) writing to w.
 func New(format string, w io.Writer, o Options) Writer {
 	switch format {
 	case "json":
 		return &jsonWriter{w: w, enc: newRecordEncoder()}
+	case "ecs":
+		return NewECS(w)
+	case "html":
+		return NewHTML(w, o)
 	case "csv":
 		return &csvWriter{w: csv.NewWriter(w), all: o.AllProfiles, rules: o.Rules, join: o.Join, events: o.Events}
 	default:
-		return &tableWriter{w: w, explain: o.Explain, quiet: o.Quiet, all: o.AllProfiles, rules: o.Rules}
+		return &tableWriter{w: w, explain: o.Explain, quiet: o.Quiet, all: o.AllProfiles, rules: o.Rules,
+			width: o.Width, files: o.Files}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/term"
 
 	"github.com/tsid-project/tsid/analysis"
 	"github.com/tsid-project/tsid/report"
@@ -30,6 +31,9 @@ type analyzeOptions struct {
 	order       string
 	onlyFlagged bool
 	onlyFlags   []string // --flag
+	groupBy     string   // --group-by
+	width       int      // --width; 0: the terminal's, COLUMNS, or unlimited
+	files       int      // captures given (a File column when several)
 	output      string
 	quiet       bool
 	explain     bool
@@ -106,11 +110,13 @@ var formats = report.Formats
 func analyzeFlags(o *analyzeOptions) *pflag.FlagSet {
 	fs := pflag.NewFlagSet("tsid analyze", pflag.ContinueOnError)
 	fs.SortFlags = false
-	fs.StringVarP(&o.format, "format", "f", "table", "output format: table, json (JSON Lines) or csv")
+	fs.StringVarP(&o.format, "format", "f", "table", "output format: table, json (JSON Lines), csv, ecs (Elastic Common Schema, JSON Lines) or html (a self-contained report to attach; use -o)")
 	fs.StringVarP(&o.profile, "profile", "p", "ftd", "firewall profile that decides the logged host, 'all' for every profile, or 'auto': the one the firewall's log (--events) agrees with most")
 	fs.StringVar(&o.order, "order", "", "custom precedence instead of a profile: comma list of sni, sni*, san, cn, ou")
 	fs.BoolVar(&o.onlyFlagged, "only-flagged", false, "show only connections with a warning flag (notes such as cert-encrypted, resumed, wildcard do not count)")
 	fs.StringArrayVar(&o.onlyFlags, "flag", nil, "show only connections with this `FLAG` (repeatable; any of them)")
+	fs.IntVar(&o.width, "width", 0, "fit the table in `N` columns (default: the terminal's width, else $COLUMNS, else unlimited)")
+	fs.StringVar(&o.groupBy, "group-by", "", "one line per `KEY` instead of one per connection: host, server, sni, client or flag")
 	fs.BoolVar(&o.explain, "explain", false, "per connection: every candidate name and each step of the profile")
 	fs.StringVarP(&o.output, "output", "o", "", "write the results to FILE (written completely or not at all)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no summary and no warnings on stderr; errors still shown")
@@ -219,6 +225,13 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if o.jobs == 0 {
 		o.jobs = runtime.GOMAXPROCS(0)
 	}
+	if o.width < 0 {
+		return usageErrorf("analyze: --width %d: want a positive number of columns", o.width)
+	}
+	if o.output == "" {
+		o.width = tableWidth(o.width, stdout)
+	}
+	o.files = len(files)
 	err := o.prepare("analyze", fs, stderr, len(files))
 	if err != nil {
 		return err
@@ -249,6 +262,11 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
 	w := report.New(o.format, bw, o.reportOptions())
+	if o.groupBy != "" {
+		if w, err = report.NewGroups(o.format, bw, o.groupBy, o.quiet); err != nil {
+			return usageErrorf("analyze: --group-by: %s", trimPkg(err))
+		}
+	}
 	res := newResults(w.Write, stderr, prog)
 	sum := an.Files(context.Background(), files, stdin, o.jobs, res.record, res.fileDone)
 	prog.finish()
@@ -362,7 +380,26 @@ var maxJoin = 0
 // reportOptions say what the records hold, for the writers.
 func (o *analyzeOptions) reportOptions() report.Options {
 	return report.Options{Explain: o.explain, Quiet: o.quiet, AllProfiles: o.profile == "all",
-		Rules: o.rules.policy != nil, Join: o.join, Events: o.events.index != nil}
+		Rules: o.rules.policy != nil, Join: o.join, Events: o.events.index != nil,
+		Width: o.width, Files: o.files > 1}
+}
+
+// tableWidth is the width the table fits: --width, else the terminal's
+// (when stdout is one), else $COLUMNS, else 0 (unlimited: a file or a pipe
+// gets whole lines).
+func tableWidth(flag int, stdout io.Writer) int {
+	if flag > 0 {
+		return flag
+	}
+	if f, ok := stdout.(*os.File); ok && isTerminal(stdout) {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+			return w
+		}
+	}
+	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	return 0
 }
 
 func profileNames() []string {
