@@ -134,27 +134,30 @@ func (c *connStream) End(e pcaps.Ending) {
 	}
 	c.done = true
 	hs, decided := c.handshake()
-	unknownEnd := func() {
-		hs.Incomplete = true
-		if hs.Status == tlsparse.CertMissing {
-			hs.Status = tlsparse.CertIncomplete
-		}
-	}
 	switch e.Reason {
 	case pcaps.EndEOF, pcaps.EndIdle, pcaps.EndEvicted:
 		// The handshake was still undecided when the capture (or tsid's
 		// tracking) let go of the connection: what came next is unknown,
 		// which is not the same as a server that sent no certificate.
 		if hs.IsTLS && !decided {
-			unknownEnd()
-			c.anomalies = append(c.anomalies, "handshake-unfinished:"+e.Reason.String())
+			c.anomalies = unfinished(hs, c.anomalies, "handshake-unfinished:"+e.Reason.String())
 		}
 	}
 	if hs.IsTLS && !decided && hs.ClientDir >= 0 && e.Packets[1-hs.ClientDir] == 0 {
-		unknownEnd()
-		c.anomalies = append(c.anomalies, AnomalyServerNotCaptured)
+		c.anomalies = unfinished(hs, c.anomalies, AnomalyServerNotCaptured)
 	}
 	c.record(hs)
+}
+
+// unfinished marks a handshake the capture did not show to its decision:
+// incomplete, and a certificate not seen is unknown, not missing. It
+// returns anomalies with why added.
+func unfinished(hs *tlsparse.Handshake, anomalies []string, why string) []string {
+	hs.Incomplete = true
+	if hs.Status == tlsparse.CertMissing {
+		hs.Status = tlsparse.CertIncomplete
+	}
+	return append(anomalies, why)
 }
 
 func (c *connStream) finish() {

@@ -48,6 +48,9 @@ type udpFlow struct {
 	gquicSNI   string
 	last       time.Time
 	ended      bool // its record was handed on
+	// The server sent a datagram: without one, what it answered is
+	// unknown (a one-way capture, or one cut short).
+	serverSeen bool
 }
 
 // udpFlows are a file's UDP flows.
@@ -73,21 +76,22 @@ func (u *udpFlows) datagram(d pcaps.Datagram) {
 		return
 	}
 	fromClient := d.Src == f.info.A
+	f.serverSeen = f.serverSeen || !fromClient
 	switch {
 	case f.quic != nil:
 		f.quic.Datagram(d.Payload, fromClient)
 		if f.quic.ClientHello() != nil && f.quic.ServerHello() != nil {
-			u.finish(f)
+			u.finish(f, 0)
 		}
 	case f.dtls != nil:
 		f.dtls.Datagram(d.Payload, fromClient)
 		if f.dtls.Done() {
-			u.finish(f)
+			u.finish(f, 0)
 		}
 	case f.gquic != "" && fromClient:
 		if sni, _, ok := quic.GoogleHello(d.Payload); ok {
 			f.gquicHello, f.gquicSNI = true, sni
-			u.finish(f) // the first CHLO names the server; its certificate is not read
+			u.finish(f, 0) // the first CHLO names the server; its certificate is not read
 		}
 	}
 	if d.Time.Sub(u.sweep) > time.Second {
@@ -126,7 +130,7 @@ func (u *udpFlows) start(d pcaps.Datagram) *udpFlow {
 func (u *udpFlows) endIdle(now time.Time) {
 	for k, f := range u.flows {
 		if now.Sub(f.last) > udpIdle {
-			u.finish(f)
+			u.finish(f, pcaps.EndIdle)
 			delete(u.flows, k)
 		}
 	}
@@ -136,13 +140,15 @@ func (u *udpFlows) endIdle(now time.Time) {
 // record stage puts the records in order anyway).
 func (u *udpFlows) close() {
 	for k, f := range u.flows {
-		u.finish(f)
+		u.finish(f, pcaps.EndEOF)
 		delete(u.flows, k)
 	}
 }
 
-// finish hands the flow's record to the record stage once.
-func (u *udpFlows) finish(f *udpFlow) {
+// finish hands the flow's record to the record stage once; why is how the
+// flow ended when the capture (idle, EOF) let go of it, 0 when its
+// handshake was decided.
+func (u *udpFlows) finish(f *udpFlow, why pcaps.EndReason) {
 	if f.ended {
 		return
 	}
@@ -161,6 +167,17 @@ func (u *udpFlows) finish(f *udpFlow) {
 	}
 	if j.hs != nil && !j.hs.IsTLS {
 		j.hs = nil // no hello read: no record
+	}
+	// As for TCP (connStream.End): a DTLS handshake the capture let go of
+	// undecided, or whose server never spoke, is unknown from there on.
+	// QUIC's certificate is encrypted whatever the capture shows.
+	if j.hs != nil && f.dtls != nil && !f.dtls.Done() {
+		if why != 0 {
+			j.anomalies = unfinished(j.hs, j.anomalies, "handshake-unfinished:"+why.String())
+		}
+		if !f.serverSeen {
+			j.anomalies = unfinished(j.hs, j.anomalies, AnomalyServerNotCaptured)
+		}
 	}
 	if j.hs != nil {
 		if dns := u.fr.asm.DNS; dns != nil {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/gopacket/pcapgo"
 )
 
 // The shared corpus holds real captures written by other projects with
@@ -357,6 +359,69 @@ func TestCorpusSOCKS(t *testing.T) {
 		}
 		if !slices.Equal(got, c.want) {
 			t.Errorf("%s: connect_name %q, want %q", c.file, got, c.want)
+		}
+	}
+}
+
+// TestCorpusPartialUDP: a QUIC or DTLS capture cut short, or showing only
+// the client, claims nothing it did not show: the SNI of a ClientHello
+// not read whole is unknown, and a DTLS server that never spoke in the
+// capture sent no "missing" certificate but an unknown one.
+func TestCorpusPartialUDP(t *testing.T) {
+	dir := corpusDir(t)
+	for _, c := range []struct {
+		file       string
+		packets    int
+		sniStatus  string
+		certStatus string
+		anomaly    string
+	}{
+		// The ClientHello spans several Initials; the first alone.
+		{"pcaps/zeek/quic/quic-multiple-initial-fragmented-crypto.pcap", 1, "unknown", "encrypted", ""},
+		// A fragment of the first ClientHello, then the whole; no server.
+		{"pcaps/zeek/tls/dtls1_2.pcap", 1, "unknown", "incomplete", "server-not-captured"},
+		{"pcaps/zeek/tls/dtls1_2.pcap", 2, "absent", "incomplete", "server-not-captured"},
+	} {
+		src := filepath.Join(dir, c.file)
+		f, err := os.Open(src)
+		if err != nil {
+			t.Skipf("shared corpus not found (%v)", err)
+		}
+		r, err := pcapgo.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cut := filepath.Join(t.TempDir(), "cut.pcap")
+		out, err := os.Create(cut)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := pcapgo.NewWriter(out)
+		if err := w.WriteFileHeader(65536, r.LinkType()); err != nil {
+			t.Fatal(err)
+		}
+		for range c.packets {
+			data, ci, err := r.ReadPacketData()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.WritePacket(ci, data); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out.Close()
+		f.Close()
+		stdout, errOut, code := runCLI(t, nil, "analyze", "-q", "-f", "json", cut)
+		recs := decodeLines(t, stdout)
+		if code != 0 || len(recs) != 1 {
+			t.Fatalf("%s, %d packets: exit %d, %d records: %s", c.file, c.packets, code, len(recs), errOut)
+		}
+		r0 := recs[0]
+		an, _ := json.Marshal(r0["anomalies"])
+		if r0["sni_status"] != c.sniStatus || r0["cert_status"] != c.certStatus || !strings.Contains(string(an), c.anomaly) ||
+			c.sniStatus == "unknown" && r0["host"] != "" {
+			t.Errorf("%s, %d packets: sni_status %v cert_status %v host %q anomalies %s; want %s, %s, %q",
+				c.file, c.packets, r0["sni_status"], r0["cert_status"], r0["host"], an, c.sniStatus, c.certStatus, c.anomaly)
 		}
 	}
 }
