@@ -598,23 +598,7 @@ func (d *DTLS) certificate(msg []byte) {
 		d.fail(dtlsServer, "certificate-msg-malformed")
 		return
 	}
-	if m.Total > len(m.Certs) {
-		d.anomaly("chain-too-long")
-	}
-	for i, der := range m.Certs {
-		c, err := ParseCertificate(der)
-		if err != nil {
-			d.anomaly("certificate-malformed:" + strconv.Itoa(i))
-			continue
-		}
-		d.hs.Chain = append(d.hs.Chain, c)
-	}
-	if m.Total == 0 {
-		d.anomaly("empty-certificate")
-		d.decide(CertMissing)
-		return
-	}
-	d.decide(CertPresent)
+	d.decide(readChain(m, &d.hs, d.anomaly))
 }
 
 // decide sets the certificate status, once; the server's messages are not

@@ -935,24 +935,31 @@ func (o *Observer) certificate(dir Dir, msg []byte) {
 		o.fail(dir, "certificate-msg-malformed")
 		return
 	}
-	if m.Total > len(m.Certs) {
-		o.anomaly("chain-too-long")
-	}
 	o.certSeen = true
+	o.decide(readChain(m, &o.hs, o.anomaly))
+}
+
+// readChain adds the certificates of a Certificate message to hs.Chain,
+// each parsed on its own so that one bad certificate does not drop the
+// chain, and returns the status the message decides: present, or missing
+// for an empty one. Shared by the TCP and the DTLS observers.
+func readChain(m *CertificateMsg, hs *Handshake, anomaly func(string)) CertStatus {
+	if m.Total > len(m.Certs) {
+		anomaly("chain-too-long")
+	}
 	for i, der := range m.Certs {
 		c, err := ParseCertificate(der)
 		if err != nil {
-			o.anomaly("certificate-malformed:" + strconv.Itoa(i))
+			anomaly("certificate-malformed:" + strconv.Itoa(i))
 			continue
 		}
-		o.hs.Chain = append(o.hs.Chain, c)
+		hs.Chain = append(hs.Chain, c)
 	}
 	if m.Total == 0 {
-		o.anomaly("empty-certificate")
-		o.decide(CertMissing)
-		return
+		anomaly("empty-certificate")
+		return CertMissing
 	}
-	o.decide(CertPresent)
+	return CertPresent
 }
 
 // Handshake returns what is known so far; it is final once Data reported
