@@ -155,6 +155,14 @@ func escapeRecord(r *Record, certBad []string) {
 	u.list("server_names", &r.ServerNames)
 	u.str("sni_unicode", &r.SNIUnicode)
 	u.list("dns_names", &r.DNSNames)
+	u.str("connect_name", &r.ConnectName)
+	if lg := r.Logged; lg != nil { // a log file's bytes are as untrusted as a capture's
+		u.str("logged.url", &lg.URL)
+		u.str("logged.host", &lg.Host)
+		u.str("logged.sni", &lg.SNI)
+		u.str("logged.action", &lg.Action)
+		u.str("logged.rule", &lg.Rule)
+	}
 	u.str("host", &r.Host)
 	u.str("host_unicode", &r.HostUnicode)
 	u.str("url", &r.URL)
