@@ -14,26 +14,12 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+	"github.com/tsid-project/tsid/internal/corpus"
 	"github.com/tsid-project/tsid/tlsparse"
 )
 
-// corpusDir finds the shared corpus beside the repository (TSID_CORPUS
-// overrides); the captures are not copied into the repository.
-func corpusDir(t *testing.T) string {
-	if d := os.Getenv("TSID_CORPUS"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(d), "shared", "corpus")
-		}
-	}
-	return ""
-}
+// corpusDir is the shared corpus (internal/corpus).
+func corpusDir(t *testing.T) string { return corpus.Dir() }
 
 // corpusQUIC are the corpus captures holding QUIC connections.
 var corpusQUIC = []string{

@@ -14,6 +14,7 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
+	"github.com/tsid-project/tsid/internal/corpus"
 	"golang.org/x/crypto/cryptobyte"
 )
 
@@ -526,7 +527,7 @@ func BenchmarkDTLS(b *testing.B) {
 
 // dtlsCorpusDir holds the shared real captures (see its README); they are not
 // part of the repository.
-const dtlsCorpusDir = "/work/shared/corpus"
+var dtlsCorpusDir = corpus.Dir()
 
 // dtlsCorpusConn is the part of an expected.json entry this test reads.
 type dtlsCorpusConn struct {

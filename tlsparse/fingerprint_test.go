@@ -20,6 +20,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/crypto/cryptobyte"
 
+	"github.com/tsid-project/tsid/internal/corpus"
 	"github.com/tsid-project/tsid/pcaps"
 )
 
@@ -458,7 +459,7 @@ func TestJA4Corpus(t *testing.T) {
 
 // corpusDir holds other projects' captures (see its README); they are
 // read in place, never copied into the repository.
-const corpusDir = "/work/shared/corpus/pcaps"
+var corpusDir = filepath.Join(corpus.Dir(), "pcaps")
 
 // corpusConn is one TCP connection of a capture as the engine's code path
 // reads it: pcaps reassembly feeding an Observer.

@@ -14,25 +14,11 @@ import (
 	"time"
 
 	"github.com/google/gopacket/pcapgo"
+	"github.com/tsid-project/tsid/internal/corpus"
 )
 
-// The shared corpus holds real captures written by other projects with
-// their own expected values. It lives beside the repository, not in it.
-func corpusDir(t *testing.T) string {
-	if d := os.Getenv("TSID_CORPUS"); d != "" {
-		return d
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return filepath.Join(filepath.Dir(d), "shared", "corpus")
-		}
-	}
-	return ""
-}
+// corpusDir is the shared corpus (internal/corpus).
+func corpusDir(t *testing.T) string { return corpus.Dir() }
 
 type corpusEntry struct {
 	ID       string         `json:"id"`
