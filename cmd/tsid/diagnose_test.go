@@ -66,17 +66,7 @@ func TestGoldenDiagnose(t *testing.T) {
 // diagnose must name, with the untrusted chain. It needs openssl, tcpdump
 // and the right to capture (root); it skips with a message otherwise.
 func TestDiagnoseOpenSSLUnknownCA(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: skipping the tcpdump + openssl test")
-	}
-	for _, tool := range []string{"openssl", "tcpdump"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (apt-get install %s); skipping the real-stack loopback test", tool, tool)
-		}
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("not root: tcpdump cannot capture on loopback; skipping the real-stack loopback test")
-	}
+	needLoopbackCapture(t)
 	dir := t.TempDir()
 	key, cert := filepath.Join(dir, "key.pem"), filepath.Join(dir, "cert.pem")
 	mustRun(t, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
@@ -275,16 +265,7 @@ func TestDiagnoseUsage(t *testing.T) {
 // TestREADMEDiagnose keeps the README's diagnose example honest.
 func TestREADMEDiagnose(t *testing.T) {
 	repoRoot(t)
-	b, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const cmd = "$ go run ./cmd/tsid diagnose testdata/diagnose/failed-registration.pcap\n"
-	_, after, ok := strings.Cut(string(b), cmd)
-	if !ok {
-		t.Fatalf("README.md lacks the example %q", cmd)
-	}
-	want, _, _ := strings.Cut(after, "```")
+	want := readmeOutput(t, "$ go run ./cmd/tsid diagnose testdata/diagnose/failed-registration.pcap\n", "```")
 	var out bytes.Buffer
 	if err := run([]string{"diagnose", "testdata/diagnose/failed-registration.pcap"}, nil, &out, &out); err != nil {
 		t.Fatal(err, out.String())

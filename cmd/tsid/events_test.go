@@ -246,16 +246,7 @@ func TestEventsGzipCut(t *testing.T) {
 // TestREADMEEvents keeps the README's firewall-log example honest.
 func TestREADMEEvents(t *testing.T) {
 	repoRoot(t)
-	b, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const cmd = "$ go run ./cmd/tsid analyze --events testdata/events/fmc-ftd.tsv --profile auto testdata/samples/field-case.pcap 2>&1\n"
-	_, after, ok := strings.Cut(string(b), cmd)
-	if !ok {
-		t.Fatalf("README.md lacks the example %q", cmd)
-	}
-	want, _, _ := strings.Cut(after, "```")
+	want := readmeOutput(t, "$ go run ./cmd/tsid analyze --events testdata/events/fmc-ftd.tsv --profile auto testdata/samples/field-case.pcap 2>&1\n", "```")
 	var out bytes.Buffer // stdout and stderr as 2>&1 interleaves them
 	if err := run([]string{"analyze", "--events", "testdata/events/fmc-ftd.tsv", "--profile", "auto", "testdata/samples/field-case.pcap"}, nil, &out, &out); err != nil {
 		t.Fatal(err, out.String())
@@ -268,7 +259,11 @@ func TestREADMEEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	head := strings.Join(strings.SplitN(string(paste), "\n", 3)[:2], "\n")
-	if !strings.Contains(string(b), "```\n"+head+"\n```") {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```\n"+head+"\n```") {
 		t.Errorf("README's paste is not the first two lines of testdata/events/fmc-ftd.tsv")
 	}
 }

@@ -90,16 +90,7 @@ func TestGolden(t *testing.T) {
 // must be what the command prints.
 func TestREADMEExample(t *testing.T) {
 	repoRoot(t)
-	b, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const cmd = "$ go run ./cmd/tsid analyze testdata/samples/field-case.pcap\n"
-	_, after, ok := strings.Cut(string(b), cmd)
-	if !ok {
-		t.Fatalf("README.md lacks the example %q", cmd)
-	}
-	want, _, _ := strings.Cut(after, "```")
+	want := readmeOutput(t, "$ go run ./cmd/tsid analyze testdata/samples/field-case.pcap\n", "```")
 	var out, errb bytes.Buffer
 	if err := run([]string{"analyze", "testdata/samples/field-case.pcap"}, nil, &out, &errb); err != nil {
 		t.Fatal(err, errb.String())
@@ -107,4 +98,20 @@ func TestREADMEExample(t *testing.T) {
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("README example differs from the real output (-README +tsid):\n%s", diff)
 	}
+}
+
+// readmeOutput is the README's text after the example command cmd up to
+// end: what the README says the command prints. Run from the module root.
+func readmeOutput(t *testing.T, cmd, end string) string {
+	t.Helper()
+	b, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(b), cmd)
+	if !ok {
+		t.Fatalf("README.md lacks the example %q", cmd)
+	}
+	want, _, _ := strings.Cut(after, end)
+	return want
 }

@@ -380,16 +380,7 @@ func TestTextUsageErrors(t *testing.T) {
 // field case as `show capture inside dump` text, analyzed with --date.
 func TestREADMETextExample(t *testing.T) {
 	repoRoot(t)
-	b, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	const cmd = "$ tsid analyze --date 2026-11-02 asa-inside.txt\n"
-	_, after, ok := strings.Cut(string(b), cmd)
-	if !ok {
-		t.Fatalf("README.md lacks the example %q", cmd)
-	}
-	want, _, _ := strings.Cut(after, "$ tsid convert")
+	want := readmeOutput(t, "$ tsid analyze --date 2026-11-02 asa-inside.txt\n", "$ tsid convert")
 	text := filepath.Join(t.TempDir(), "asa-inside.txt")
 	writeText(t, text, readSample(t, fieldCase), textVariants[0])
 	var out, errb bytes.Buffer

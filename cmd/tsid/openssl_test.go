@@ -21,17 +21,7 @@ import (
 // tsid over the file. It needs openssl, tcpdump and the right to capture
 // (root); .ci/run installs the tools.
 func TestOpenSSLOverLoopback(t *testing.T) {
-	if testing.Short() {
-		t.Skip("-short: skipping the tcpdump + openssl test")
-	}
-	for _, tool := range []string{"openssl", "tcpdump"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed (apt-get install %s); skipping the real-stack loopback test", tool, tool)
-		}
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("not root: tcpdump cannot capture on loopback; skipping the real-stack loopback test")
-	}
+	needLoopbackCapture(t)
 	dir := t.TempDir()
 	key, cert := filepath.Join(dir, "key.pem"), filepath.Join(dir, "cert.pem")
 	mustRun(t, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
@@ -102,6 +92,24 @@ func TestOpenSSLOverLoopback(t *testing.T) {
 			t.Logf("tsid on %s: sni=%q version=%v cert_status=%v host=%q source=%v flags=%v",
 				tc.name, r["sni"], r["tls_version"], r["cert_status"], r["host"], r["host_source"], r["flags"])
 		})
+	}
+}
+
+// needLoopbackCapture skips a test that runs openssl on loopback and
+// captures it with tcpdump, unless both are installed and it may capture
+// (root); .ci/run installs the tools.
+func needLoopbackCapture(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("-short: skipping the tcpdump + openssl test")
+	}
+	for _, tool := range []string{"openssl", "tcpdump"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed (apt-get install %s); skipping the real-stack loopback test", tool, tool)
+		}
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("not root: tcpdump cannot capture on loopback; skipping the real-stack loopback test")
 	}
 }
 
