@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/tsid-project/tsid/pcaps"
@@ -86,21 +87,12 @@ func (f *fileRun) lookup(l pcaps.DNSLookup) {
 		d := f.d
 		d.mu.Lock()
 		for _, a := range l.Addrs {
-			if names := d.resolved[a]; len(names) < 8 && !contains(names, l.Name) {
+			if names := d.resolved[a]; len(names) < 8 && !slices.Contains(names, l.Name) {
 				d.resolved[a] = append(names, l.Name)
 			}
 		}
 		d.mu.Unlock()
 	}
-}
-
-func contains(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // finish turns the file's connections and lookups into findings per

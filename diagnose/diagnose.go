@@ -231,18 +231,15 @@ func (d *Diagnoser) Destinations() []Destination {
 		}
 		out = append(out, dst)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].failed() && !out[j].failed() })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].HasFailed() && !out[j].HasFailed() })
 	d.joinLog(out)
 	return out
 }
 
-// failed reports whether the destination has a failure finding.
-func (d *Destination) failed() bool {
+// HasFailed reports whether the destination has a failure finding.
+func (d *Destination) HasFailed() bool {
 	return slices.ContainsFunc(d.Findings, func(f Finding) bool { return f.Failure })
 }
-
-// HasFailed reports whether the destination has a failure finding.
-func (d *Destination) HasFailed() bool { return d.failed() }
 
 func sortedKeys(m map[string]bool) []string {
 	out := make([]string, 0, len(m))

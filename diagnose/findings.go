@@ -132,8 +132,7 @@ func (d *Diagnoser) judgeConn(f *fileRun, c *connFacts) {
 	fail := func(code, evidence, advice string) {
 		x.add(Finding{Code: code, First: w, Evidence: evidence, Advice: advice, Failure: true})
 	}
-	outcome := d.outcome(f, c, client, server, ca, sa, name, from, fail, x, w)
-	switch outcome {
+	switch d.outcome(f, c, client, server, ca, sa, name, from, fail, x, w) {
 	case outcomeOK:
 		x.OK++
 	case outcomeFailed:
@@ -206,7 +205,7 @@ func (d *Diagnoser) outcome(f *fileRun, c *connFacts, client, server pcaps.Dir, 
 	}
 	// TLS alerts, plaintext.
 	for _, a := range hs.Alerts {
-		if a.Level != alertFatal {
+		if a.Level != tlsparse.AlertLevelFatal {
 			continue
 		}
 		who, peer := "server", "client"
@@ -246,9 +245,6 @@ func (d *Diagnoser) outcome(f *fileRun, c *connFacts, client, server pcaps.Dir, 
 	}
 	return outcomeUnknown
 }
-
-// alertFatal is the fatal alert level (RFC 8446, Section 6).
-const alertFatal = 2
 
 // tlsCompleted reports whether the capture shows the handshake finished:
 // both sides reached encrypted records after a ServerHello, and in TLS
@@ -308,25 +304,18 @@ func afterText(msg uint8, peer string) string {
 	switch msg {
 	case 0:
 		return ""
-	case msgClientHello:
+	case tlsparse.TypeClientHello:
 		return " after the ClientHello"
-	case msgServerHello:
+	case tlsparse.TypeServerHello:
 		return " after the ServerHello"
-	case msgCertificate:
+	case tlsparse.TypeCertificate:
 		return " after the " + peer + "'s Certificate"
-	case msgServerHelloDone:
+	case tlsparse.TypeServerHelloDone:
 		return " after the server's handshake messages"
 	}
 	return " after handshake message " + strconv.Itoa(int(msg))
 }
 
-// Handshake message types (RFC 8446, Section 4; RFC 5246, Section 7.4).
-const (
-	msgClientHello     = 1
-	msgServerHello     = 2
-	msgCertificate     = 11
-	msgServerHelloDone = 14
-)
 
 // alertAdvice is the next step for an alert.
 func alertAdvice(a tlsparse.Alert) string {

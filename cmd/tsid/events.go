@@ -129,9 +129,6 @@ func (o *eventOptions) read(name string, loc *time.Location, warn func(string, .
 	return r.Stats(), r.Format(), nil
 }
 
-// profileOrder is the built-in profiles' names, the order ties are broken in.
-func profileOrder() []string { return profileNames() }
-
 // autoProfile runs the captures once with every profile to find the one
 // whose predictions agree with the most logged hosts (--profile auto), and
 // says which and why on stderr.
@@ -148,7 +145,7 @@ func (o *analyzeOptions) autoProfile(cmd string, files []string, stderr io.Write
 		TextDate:    o.textDate,
 	})
 	var agree analysis.Agreement
-	order := profileOrder()
+	order := profileNames() // ties go to the first in the profiles table
 	an.Files(context.Background(), files, nil, o.jobs, func(r *analysis.Record) { agree.Add(r, order) }, func(string, error) {})
 	o.events.index.ResetJoins()
 	best, _ := agree.Choose(order)
