@@ -316,7 +316,6 @@ func afterText(msg uint8, peer string) string {
 	return " after handshake message " + strconv.Itoa(int(msg))
 }
 
-
 // alertAdvice is the next step for an alert.
 func alertAdvice(a tlsparse.Alert) string {
 	switch a.Name() {
