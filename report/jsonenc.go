@@ -51,6 +51,11 @@ func (e *recordEncoder) appendRecord(b []byte, r *analysis.Record) ([]byte, erro
 		key(k)
 		b = appendString(b, s)
 	}
+	optStr := func(k, s string) { // omitempty
+		if s != "" {
+			str(k, s)
+		}
+	}
 	strs := func(k string, l []string) {
 		key(k)
 		b = appendStrings(b, l)
@@ -75,9 +80,7 @@ func (e *recordEncoder) appendRecord(b []byte, r *analysis.Record) ([]byte, erro
 		b = append(b, `,"cert":null`...)
 	}
 	strs("dns_names", r.DNSNames)
-	if r.ConnectName != "" {
-		str("connect_name", r.ConnectName)
-	}
+	optStr("connect_name", r.ConnectName)
 	str("profile", r.Profile)
 	str("host", r.Host)
 	str("host_source", r.HostSource)
@@ -89,15 +92,9 @@ func (e *recordEncoder) appendRecord(b []byte, r *analysis.Record) ([]byte, erro
 	if r.Logged != nil {
 		obj("logged", r.Logged)
 	}
-	if r.HostUnknown != "" {
-		str("host_unknown", r.HostUnknown)
-	}
-	if r.SNIUnicode != "" {
-		str("sni_unicode", r.SNIUnicode)
-	}
-	if r.HostUnicode != "" {
-		str("host_unicode", r.HostUnicode)
-	}
+	optStr("host_unknown", r.HostUnknown)
+	optStr("sni_unicode", r.SNIUnicode)
+	optStr("host_unicode", r.HostUnicode)
 	if len(r.ServerNames) > 0 {
 		strs("server_names", r.ServerNames)
 	}
@@ -105,18 +102,10 @@ func (e *recordEncoder) appendRecord(b []byte, r *analysis.Record) ([]byte, erro
 	if len(r.Offered) > 0 {
 		strs("offered_versions", r.Offered)
 	}
-	if r.CipherSuite != "" {
-		str("cipher_suite", r.CipherSuite)
-	}
-	if r.JA3 != "" {
-		str("ja3", r.JA3)
-	}
-	if r.JA3S != "" {
-		str("ja3s", r.JA3S)
-	}
-	if r.JA4 != "" {
-		str("ja4", r.JA4)
-	}
+	optStr("cipher_suite", r.CipherSuite)
+	optStr("ja3", r.JA3)
+	optStr("ja3s", r.JA3S)
+	optStr("ja4", r.JA4)
 	if len(r.Chain) > 0 {
 		strs("chain", r.Chain)
 	}
@@ -132,18 +121,14 @@ func (e *recordEncoder) appendRecord(b []byte, r *analysis.Record) ([]byte, erro
 	if r.IntendedVerdict != nil {
 		obj("intended_verdict", r.IntendedVerdict)
 	}
-	if r.Role != "" {
-		str("role", r.Role)
-	}
+	optStr("role", r.Role)
 	if r.ProbeOf != nil {
 		obj("probe_of", r.ProbeOf)
 	}
 	if r.Probe != nil {
 		obj("probe", r.Probe)
 	}
-	if r.ClientRandom != "" {
-		str("client_random", r.ClientRandom)
-	}
+	optStr("client_random", r.ClientRandom)
 	if len(r.Captures) > 0 {
 		obj("captures", r.Captures)
 	}
