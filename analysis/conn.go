@@ -33,7 +33,11 @@ type socksState struct {
 	done bool
 }
 
-// socks feeds the initiator's first bytes to the SOCKS reader.
+// notSOCKS marks every connection whose first bytes are no SOCKS request:
+// one shared value, so that they cost no allocation.
+var notSOCKS = &socksState{done: true}
+
+// socksData feeds the initiator's first bytes to the SOCKS reader.
 func (c *connStream) socksData(dir pcaps.Dir, b []byte) {
 	if dir != pcaps.AtoB {
 		return
@@ -41,7 +45,7 @@ func (c *connStream) socksData(dir pcaps.Dir, b []byte) {
 	st := c.socks
 	if st == nil {
 		if len(b) == 0 || b[0] != 4 && b[0] != 5 {
-			c.socks = &socksState{done: true}
+			c.socks = notSOCKS
 			return
 		}
 		st = &socksState{}

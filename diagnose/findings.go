@@ -121,7 +121,7 @@ func typeName(t uint16) string {
 // findings.
 func (d *Diagnoser) judgeConn(f *fileRun, c *connFacts) {
 	if c.info.A.Port() == 53 || c.info.B.Port() == 53 {
-		return // DNS over TCP: judged as lookups
+		return // DNS over TCP: a resolver, not a destination (pcaps reads DNS over UDP only)
 	}
 	client, server, ca, sa := sides(c)
 	name, from := d.meant(c, sa)
