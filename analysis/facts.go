@@ -82,7 +82,7 @@ func (an *Analyzer) record(fr *fileRun, j *job) *Record {
 		}
 		r.Anomalies = append(r.Anomalies, ch.Anomalies...)
 		if !j.gquic { // a gQUIC CHLO is no TLS ClientHello
-			_, r.JA3 = ch.JA3()
+			r.JA3 = ch.JA3Hash()
 			r.JA4 = ch.JA4(ja4Transport[r.Transport])
 		}
 		if an.opts.Join {
@@ -90,7 +90,7 @@ func (an *Analyzer) record(fr *fileRun, j *job) *Record {
 		}
 	}
 	if sh := hs.ServerHello; sh != nil {
-		_, r.JA3S = sh.JA3S()
+		r.JA3S = sh.JA3SHash()
 		r.CipherSuite = cipherSuiteName(sh.CipherSuite)
 		r.Anomalies = append(r.Anomalies, sh.Anomalies...)
 	}

@@ -41,7 +41,21 @@ func (ch *ClientHello) JA3() (full, hash string) {
 	if ch.SSLv2 {
 		return "", ""
 	}
-	b := make([]byte, 0, ja3Cap(ch))
+	b := ch.appendJA3(make([]byte, 0, ja3Cap(ch)))
+	return string(b), md5Hex(b)
+}
+
+// JA3Hash is JA3's hash alone, without making the string: what a record
+// keeps, for one allocation.
+func (ch *ClientHello) JA3Hash() string {
+	if ch.SSLv2 {
+		return ""
+	}
+	var buf [fingerprintBuf]byte
+	return md5Hex(ch.appendJA3(buf[:0]))
+}
+
+func (ch *ClientHello) appendJA3(b []byte) []byte {
 	b = strconv.AppendUint(b, uint64(ch.Version), 10)
 	b = append(b, ',')
 	b = appendDecimals(b, ch.CipherSuites)
@@ -56,7 +70,7 @@ func (ch *ClientHello) JA3() (full, hash string) {
 		}
 		b = strconv.AppendUint(b, uint64(f), 10)
 	}
-	return string(b), md5Hex(b)
+	return b
 }
 
 // JA3S of a ServerHello (SSLVersion,Cipher,Extensions), as Wireshark's tls.handshake.ja3s_full / ja3s.
@@ -65,14 +79,27 @@ func (ch *ClientHello) JA3() (full, hash string) {
 // version is in supported_versions); extensions are in the order sent,
 // GREASE removed. A HelloRetryRequest has its own JA3S, as in Wireshark.
 func (sh *ServerHello) JA3S() (full, hash string) {
-	b := make([]byte, 0, 16+6*len(sh.Extensions))
+	b := sh.appendJA3S(make([]byte, 0, 16+6*len(sh.Extensions)))
+	return string(b), md5Hex(b)
+}
+
+// JA3SHash is JA3S's hash alone, for one allocation.
+func (sh *ServerHello) JA3SHash() string {
+	var buf [fingerprintBuf]byte
+	return md5Hex(sh.appendJA3S(buf[:0]))
+}
+
+func (sh *ServerHello) appendJA3S(b []byte) []byte {
 	b = strconv.AppendUint(b, uint64(sh.Version), 10)
 	b = append(b, ',')
 	b = strconv.AppendUint(b, uint64(sh.CipherSuite), 10)
 	b = append(b, ',')
-	b = appendDecimals(b, sh.Extensions)
-	return string(b), md5Hex(b)
+	return appendDecimals(b, sh.Extensions)
 }
+
+// fingerprintBuf is the stack room a fingerprint's input is built in;
+// a longer one (a hello with hundreds of values) grows onto the heap.
+const fingerprintBuf = 1024
 
 // ja3Cap is enough room for a JA3 string: at most 6 bytes per value.
 func ja3Cap(ch *ClientHello) int {
@@ -98,7 +125,9 @@ func appendDecimals(b []byte, vs []uint16) []byte {
 
 func md5Hex(b []byte) string {
 	sum := md5.Sum(b)
-	return hex.EncodeToString(sum[:])
+	var h [2 * md5.Size]byte
+	hex.Encode(h[:], sum[:])
+	return string(h[:])
 }
 
 // JA4 parts that are fixed by the specification.
@@ -153,8 +182,8 @@ var ja4Versions = map[Version]string{
 // of V2CipherSpecs have no 16-bit code and are left out), no extensions
 // and no ALPN, hence "000000000000" as JA4_c.
 func (ch *ClientHello) JA4(transport byte) string {
-	b := make([]byte, 0, 10+2+2*ja4HashLen)
-	b = append(b, transport)
+	var out [ja4Len]byte
+	b := append(out[:0], transport)
 	if v, ok := ja4Versions[ch.ja4Version()]; ok {
 		b = append(b, v...)
 	} else {
@@ -169,22 +198,28 @@ func (ch *ClientHello) JA4(transport byte) string {
 	b = appendCount(b, countNonGREASE(ch.Extensions))
 	b = appendALPN(b, ch.ALPN)
 
+	var vals [fingerprintBuf / 8]uint16
+	var in [fingerprintBuf]byte
 	b = append(b, '_')
-	ciphers := sortedNonGREASE(ch.CipherSuites, nil)
-	b = appendHashHex(b, appendHexList(nil, ciphers))
+	ciphers := sortedNonGREASE(vals[:0], ch.CipherSuites, false)
+	b = appendHashHex(b, appendHexList(in[:0], ciphers))
 
 	b = append(b, '_')
-	exts := sortedNonGREASE(ch.Extensions, func(t uint16) bool { return t == extServerName || t == extALPN })
+	exts := sortedNonGREASE(vals[:0], ch.Extensions, true)
 	if len(exts) == 0 {
 		return string(append(b, ja4Empty...))
 	}
-	in := appendHexList(make([]byte, 0, 5*(len(exts)+len(ch.SignatureAlgorithms))), exts)
+	list := appendHexList(in[:0], exts)
 	if n := countNonGREASE(ch.SignatureAlgorithms); n > 0 {
-		in = append(in, '_')
-		in = appendHexList(in, ch.SignatureAlgorithms)
+		list = append(list, '_')
+		list = appendHexList(list, ch.SignatureAlgorithms)
 	}
-	return string(appendHashHex(b, in))
+	return string(appendHashHex(b, list))
 }
+
+// ja4Len is the length of a JA4 fingerprint: JA4_a (10), two '_' and two
+// truncated hashes.
+const ja4Len = 10 + 2 + 2*ja4HashLen
 
 // ja4Version is the version JA4 reports: the highest non-GREASE value of
 // supported_versions, else the legacy version.
@@ -225,14 +260,15 @@ func countNonGREASE(vs []uint16) int {
 	return n
 }
 
-// sortedNonGREASE returns the values of vs that are neither GREASE nor
-// dropped, sorted.
-func sortedNonGREASE(vs []uint16, drop func(uint16) bool) []uint16 {
-	out := make([]uint16, 0, len(vs))
+// sortedNonGREASE appends to out the values of vs that are not GREASE,
+// nor server_name or ALPN when dropNameALPN (JA4_c leaves them out), and
+// sorts them.
+func sortedNonGREASE(out, vs []uint16, dropNameALPN bool) []uint16 {
 	for _, v := range vs {
-		if !isGREASE(v) && (drop == nil || !drop(v)) {
-			out = append(out, v)
+		if isGREASE(v) || dropNameALPN && (v == extServerName || v == extALPN) {
+			continue
 		}
+		out = append(out, v)
 	}
 	slices.Sort(out)
 	return out

@@ -217,6 +217,9 @@ func TestFingerprints(t *testing.T) {
 					t.Errorf("JA3 (-want +got)\n%s", diff)
 				}
 			}
+			if got := ch.JA3Hash(); got != hash {
+				t.Errorf("JA3Hash %q, JA3 %q", got, hash)
+			}
 			if diff := cmp.Diff(tt.ja4, ch.JA4(JA4TCP)); diff != "" {
 				t.Errorf("JA4 (-want +got)\n%s", diff)
 			}
@@ -767,6 +770,12 @@ func BenchmarkFingerprints(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
 			ch.JA3()
+		}
+	})
+	b.Run("JA3Hash", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			ch.JA3Hash()
 		}
 	})
 	b.Run("JA4", func(b *testing.B) {

@@ -51,11 +51,9 @@ func FuzzClientHello(f *testing.F) {
 	})
 }
 
-// Lengths of well-formed fingerprints.
-const (
-	md5HexLen = 32
-	ja4Len    = len("t13d1516h2_8daaf6152771_e5627efa2ab1")
-)
+// md5HexLen is the length of a JA3 or JA3S hash; ja4Len (fingerprint.go)
+// that of a JA4, as in "t13d1516h2_8daaf6152771_e5627efa2ab1".
+const md5HexLen = 32
 
 // checkFingerprints computes every fingerprint of a parsed hello (no
 // panic) and checks their shape.
@@ -63,6 +61,9 @@ func checkFingerprints(t *testing.T, ch *ClientHello) {
 	full, hash := ch.JA3()
 	if ch.SSLv2 != (hash == "") || hash != "" && (len(hash) != md5HexLen || strings.Count(full, ",") != 4) {
 		t.Fatalf("JA3 %q %q of %v", full, hash, ch)
+	}
+	if h := ch.JA3Hash(); h != hash {
+		t.Fatalf("JA3Hash %q, JA3 %q", h, hash)
 	}
 	for _, tr := range []byte{JA4TCP, JA4QUIC, JA4DTLS} {
 		if ja4 := ch.JA4(tr); len(ja4) != ja4Len || ja4[0] != tr {
@@ -84,8 +85,8 @@ func FuzzServerHello(f *testing.F) {
 			t.Fatal("bad random")
 		}
 		if e1 == nil {
-			if _, hash := s1.JA3S(); len(hash) != md5HexLen {
-				t.Fatalf("JA3S hash %q", hash)
+			if _, hash := s1.JA3S(); len(hash) != md5HexLen || s1.JA3SHash() != hash {
+				t.Fatalf("JA3S hash %q, JA3SHash %q", hash, s1.JA3SHash())
 			}
 		}
 	})

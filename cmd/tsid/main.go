@@ -21,6 +21,10 @@ const release = "0.9.0"
 // replaces release (a packager's own version string).
 var version = ""
 
+// stopProfile ends a CPU profile started in a build with -tags cpuprofile
+// (cpuprofile.go); a no-op otherwise.
+var stopProfile = func() {}
+
 // exitError carries the process exit status out of run.
 type exitError struct {
 	code int
@@ -35,7 +39,9 @@ func usageErrorf(format string, a ...any) error {
 
 func main() {
 	err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	os.Exit(exitCode(err, os.Stderr))
+	code := exitCode(err, os.Stderr)
+	stopProfile()
+	os.Exit(code)
 }
 
 // exitCode prints err as one line and maps it to the exit status.
