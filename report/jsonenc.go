@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"unicode/utf8"
 
 	"github.com/tsid-project/tsid/analysis"
@@ -75,7 +76,8 @@ func (e *recordEncoder) appendRecord(b []byte, r *analysis.Record) ([]byte, erro
 	str("tls_version", r.TLSVersion)
 	str("cert_status", r.CertStatus)
 	if r.Cert != nil {
-		obj("cert", r.Cert)
+		key("cert")
+		b = appendCert(b, r.Cert)
 	} else {
 		b = append(b, `,"cert":null`...)
 	}
@@ -136,6 +138,55 @@ func (e *recordEncoder) appendRecord(b []byte, r *analysis.Record) ([]byte, erro
 	return b, err
 }
 
+// appendCert appends the certificate object, in every record that has a
+// certificate: the one nested object common enough to write by hand.
+func appendCert(b []byte, c *analysis.CertRecord) []byte {
+	b = append(b, `{"subject":`...)
+	b = appendString(b, c.Subject)
+	b = append(b, `,"cn":`...)
+	b = appendString(b, c.CN)
+	b = append(b, `,"ou":`...)
+	b = appendStrings(b, c.OU)
+	b = append(b, `,"o":`...)
+	b = appendStrings(b, c.O)
+	b = append(b, `,"san_dns":`...)
+	b = appendStrings(b, c.SANDNS)
+	b = append(b, `,"san_ip":`...)
+	b = appendStrings(b, c.SANIP)
+	b = append(b, `,"sans":`...)
+	if c.SANs == nil {
+		b = append(b, "null"...)
+	} else {
+		b = append(b, '[')
+		for i, e := range c.SANs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"type":`...)
+			b = appendString(b, e.Type)
+			b = append(b, `,"value":`...)
+			b = appendString(b, e.Value)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, `,"issuer":`...)
+	b = appendString(b, c.Issuer)
+	b = append(b, `,"not_before":`...)
+	b = appendString(b, c.NotBefore.String())
+	b = append(b, `,"not_after":`...)
+	b = appendString(b, c.NotAfter.String())
+	b = append(b, `,"sha256":`...)
+	b = appendString(b, c.SHA256)
+	b = append(b, `,"self_signed":`...)
+	b = strconv.AppendBool(b, c.SelfSigned)
+	if c.X509Error != "" {
+		b = append(b, `,"x509_error":`...)
+		b = appendString(b, c.X509Error)
+	}
+	return append(b, '}')
+}
+
 // appendStrings appends a JSON array of strings, null for nil.
 func appendStrings(b []byte, l []string) []byte {
 	if l == nil {
@@ -153,6 +204,35 @@ func appendStrings(b []byte, l []string) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// SWAR constants: a byte repeated in each of a word's eight bytes.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plainPrefix is the length of s's leading bytes that appendString copies
+// as they are (printable ASCII but '"' and '\\'), tested eight at a time:
+// most strings are host names, and this is the JSON writer's inner loop.
+func plainPrefix(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		x := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if needsEscape(x) {
+			break
+		}
+	}
+	return i
+}
+
+// needsEscape reports whether any byte of x is below 0x20, '"', '\\' or
+// not ASCII (the "has zero byte" and "has byte less than" tests of Bit
+// Twiddling Hacks, exact when asked for any byte).
+func needsEscape(x uint64) bool {
+	zero := func(v uint64) uint64 { return (v - ones) &^ v & highs }
+	return zero(x^(ones*'"'))|zero(x^(ones*'\\'))|((x-ones*0x20)&^x&highs)|(x&highs) != 0
+}
+
 // appendString appends s as a JSON string exactly as encoding/json does
 // with HTML escaping off (encode.go, appendString): quote and backslash
 // escaped, control characters as \b \f \n \r \t or \u00XX, bytes that
@@ -160,7 +240,8 @@ const hexDigits = "0123456789abcdef"
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
-	for i := 0; i < len(s); {
+	i := plainPrefix(s)
+	for i < len(s) {
 		if c := s[i]; c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
 				i++

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,4 +114,29 @@ func BenchmarkRecordEncoder(b *testing.B) {
 			enc.Encode(r)
 		}
 	})
+}
+
+// TestEightAtATime: the word-at-a-time scans of appendString and
+// escapeInvisible find a byte to escape at every position of a word, and
+// in the tail after the last whole word.
+func TestEightAtATime(t *testing.T) {
+	for _, special := range []string{"\"", "\\", "\x00", "\x1f", "\x7f", "é", "\u200b", "\xff"} {
+		for pos := range 19 {
+			s := strings.Repeat("a", pos) + special + strings.Repeat("b", 18-pos)
+			var b bytes.Buffer
+			enc := json.NewEncoder(&b)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(s); err != nil {
+				t.Fatal(err)
+			}
+			want := bytes.TrimSuffix(b.Bytes(), []byte{'\n'})
+			if got := appendString(nil, s); !bytes.Equal(got, want) {
+				t.Errorf("appendString(%q) = %s, encoding/json %s", s, got, want)
+			}
+			invisible := special == "\x7f" || special == "\u200b"
+			if got := escapeInvisible(want); bytes.Equal(got, want) == invisible {
+				t.Errorf("escapeInvisible(%s) = %s", want, got)
+			}
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"encoding/binary"
 	"fmt"
 	"io"
 	"unicode"
@@ -37,6 +38,12 @@ func (j *jsonWriter) Close(*analysis.Summary) error { return nil }
 // string. b is returned as it is unless it holds one.
 func escapeInvisible(b []byte) []byte {
 	i := 0
+	for ; i+8 <= len(b); i += 8 { // eight bytes at a time: any >= 0x7f?
+		x := binary.LittleEndian.Uint64(b[i : i+8])
+		if (x|(x+ones))&highs != 0 {
+			break
+		}
+	}
 	for i < len(b) && b[i] < 0x7f {
 		i++
 	}

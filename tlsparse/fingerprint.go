@@ -139,18 +139,30 @@ const (
 	ja4NoVer    = "00"           // a version the table does not name
 )
 
-// ja4Versions names the versions JA4 knows (JA4.md, "TLS and DTLS
+// ja4VersionName names the versions JA4 knows (JA4.md, "TLS and DTLS
 // Version"); any other value, TLS 1.3 drafts (0x7fNN) included, is "00".
-var ja4Versions = map[Version]string{
-	0x0304: "13",
-	0x0303: "12",
-	0x0302: "11",
-	0x0301: "10",
-	0x0300: "s3",
-	0x0002: "s2",
-	0xfeff: "d1",
-	0xfefd: "d2",
-	0xfefc: "d3",
+func ja4VersionName(v Version) string {
+	switch v {
+	case 0x0304:
+		return "13"
+	case 0x0303:
+		return "12"
+	case 0x0302:
+		return "11"
+	case 0x0301:
+		return "10"
+	case 0x0300:
+		return "s3"
+	case 0x0002:
+		return "s2"
+	case 0xfeff:
+		return "d1"
+	case 0xfefd:
+		return "d2"
+	case 0xfefc:
+		return "d3"
+	}
+	return ja4NoVer
 }
 
 // JA4 of the ClientHello; transport is 't' (TLS over TCP), 'q' (QUIC) or 'd' (DTLS).
@@ -184,11 +196,7 @@ var ja4Versions = map[Version]string{
 func (ch *ClientHello) JA4(transport byte) string {
 	var out [ja4Len]byte
 	b := append(out[:0], transport)
-	if v, ok := ja4Versions[ch.ja4Version()]; ok {
-		b = append(b, v...)
-	} else {
-		b = append(b, ja4NoVer...)
-	}
+	b = append(b, ja4VersionName(ch.ja4Version())...)
 	sni := byte('i')
 	if slices.Contains(ch.Extensions, extServerName) {
 		sni = 'd'
