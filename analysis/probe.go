@@ -52,14 +52,17 @@ const maxProbeHold = 4096
 type probeFacts struct {
 	client, server netip.AddrPort
 	first          time.Time
-	sni            string   //
-	suites         []uint16 // sorted, without TLS 1.3 suites and GREASE
-	exts           []uint16 // sorted, without TLS 1.3-only types, GREASE, padding, session tickets
-	serverHello    bool
-	certSeen       bool
-	chain          []*tlsparse.Certificate
-	version        string // negotiated, as Record.TLSVersion
-	status         string // as Record.CertStatus
+	sni            string //
+	// offer is a hash of the sorted, distinct cipher suites without TLS
+	// 1.3 suites and GREASE, and of the extension types without TLS
+	// 1.3-only types, GREASE, padding and session tickets: what a probe
+	// copies of its client's hello, compared for equality only.
+	offer       uint64
+	serverHello bool
+	certSeen    bool
+	chain       []*tlsparse.Certificate
+	version     string // negotiated, as Record.TLSVersion
+	status      string // as Record.CertStatus
 	// job is the connection whose record waits for a probe's certificate
 	// (its record is a stub until then); nil when it has its own.
 	job *job
@@ -88,25 +91,45 @@ func newProbeFacts(j *job) *probeFacts {
 		f.version = hs.Version.String()
 	}
 	f.sni = ch.SNI
+	var buf [256]uint16 // on the stack for any usual hello
+	suites := buf[:0]
 	for _, s := range ch.CipherSuites {
 		if s>>8 != 0x13 && !grease(s) {
-			f.suites = append(f.suites, s)
+			suites = append(suites, s)
 		}
 	}
+	h := offerHash(fnvOffset, suites)
+	exts := buf[:0]
 	for _, e := range ch.Extensions {
 		if !tls13Only(e) && !grease(e) {
-			f.exts = append(f.exts, e)
+			exts = append(exts, e)
 		}
 	}
-	slices.Sort(f.suites)
-	f.suites = slices.Compact(f.suites)
-	slices.Sort(f.exts)
-	f.exts = slices.Compact(f.exts)
+	f.offer = offerHash(h, exts)
 	if !f.certSeen && (hs.Status == tlsparse.CertEncrypted || hs.Status == tlsparse.CertResumed) {
 		jc := *j
 		f.job = &jc
 	}
 	return f
+}
+
+// FNV-1a, 64 bits (offerHash).
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+// offerHash sorts vs and folds its distinct values into h, ending the
+// list with a separator so that two lists cannot run into each other.
+func offerHash(h uint64, vs []uint16) uint64 {
+	slices.Sort(vs)
+	for i, v := range vs {
+		if i > 0 && v == vs[i-1] {
+			continue
+		}
+		h = (h ^ uint64(v)) * fnvPrime
+	}
+	return (h ^ 1<<16) * fnvPrime
 }
 
 // grease reports an RFC 8701 GREASE value (0x0a0a, 0x1a1a, …).
@@ -142,7 +165,7 @@ func (fr *fileRun) probeOf(p *probeFacts) (*held, []string) {
 		if d := p.first.Sub(c.first); d < 0 || d > probeWindow {
 			continue
 		}
-		if c.sni != p.sni || !slices.Equal(c.suites, p.suites) || !slices.Equal(c.exts, p.exts) {
+		if c.sni != p.sni || c.offer != p.offer {
 			continue
 		}
 		ev := []string{"same-5-tuple", "within-" + probeWindow.String(), "same-sni", "same-cipher-suites", "same-extensions"}

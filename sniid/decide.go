@@ -59,7 +59,7 @@ func (p Profile) Decide(f *Facts) Decision {
 func (p Profile) decide(f *Facts, buf []TraceStep) Decision {
 	d := Decision{Profile: p.Name, Trace: buf}
 	for _, s := range p.Steps {
-		ts, out, why := s.eval(f)
+		ts, out, why := s.eval(f, buf != nil)
 		if buf != nil {
 			d.Trace = append(d.Trace, ts)
 		}
@@ -79,8 +79,11 @@ func (p Profile) decide(f *Facts, buf []TraceStep) Decision {
 }
 
 // eval runs one step. For an unknown outcome the third result is the short
-// reason that becomes Decision.Unknown.
-func (s Step) eval(f *Facts) (TraceStep, outcome, string) {
+// reason that becomes Decision.Unknown. Without trace, the reasons that
+// would need a string built (TraceStep.Why naming a value) are left out:
+// only a trace shows them, and a decision without one is made for every
+// connection of a capture.
+func (s Step) eval(f *Facts, trace bool) (TraceStep, outcome, string) {
 	ts := TraceStep{Field: s.String()}
 	switch s {
 	case StepSNI:
@@ -108,24 +111,30 @@ func (s Step) eval(f *Facts) (TraceStep, outcome, string) {
 		}
 		ts.Value = sni
 		if !f.certPresent() {
-			why, cause, which := certUnavailable(f.CertStatus)
+			gap := certUnavailable(f.CertStatus)
 			if s == stepSNIVerified {
-				ts.Why = why + ": cannot verify the SNI"
-				return ts, unknown, "needs the certificate to verify the SNI" + which
+				ts.Why = gap.whyVerify
+				return ts, unknown, gap.needsVerify
 			}
 			ts.Taken = true
-			ts.Why = "present; spoof check impossible without the certificate (" + cause + ")"
+			ts.Why = gap.whySpoof
 			return ts, taken, ""
 		}
 		_, isIP := parseIP(sni)
 		if name, ok := matchCert(sni, f.SANDNS, f.SANIP, f.CNs); ok {
 			ts.Taken = true
+			if !trace {
+				return ts, taken, ""
+			}
 			if isIP {
 				ts.Why = "matches the certificate's iPAddress SAN " + name
 			} else {
 				ts.Why = "matches the certificate name " + quoteIfOdd(name)
 			}
 			return ts, taken, ""
+		}
+		if !trace {
+			return ts, skipped, ""
 		}
 		var why string
 		switch names := certNames(sni, f); {
@@ -145,9 +154,9 @@ func (s Step) eval(f *Facts) (TraceStep, outcome, string) {
 
 	case StepSAN, StepCN, StepOU:
 		if !f.certPresent() {
-			why, _, which := certUnavailable(f.CertStatus)
-			ts.Why = why
-			return ts, unknown, "needs the certificate" + which
+			gap := certUnavailable(f.CertStatus)
+			ts.Why = gap.why
+			return ts, unknown, gap.needs
 		}
 		var list []string
 		var what string
@@ -196,9 +205,9 @@ func evalCNChain(f *Facts, ts TraceStep) (TraceStep, outcome, string) {
 		ts.Why = "resumed session: no certificate on the wire for the engine either"
 		return ts, skipped, ""
 	default:
-		why, _, which := certUnavailable(f.CertStatus)
-		ts.Why = why
-		return ts, unknown, "needs the certificate" + which
+		gap := certUnavailable(f.CertStatus)
+		ts.Why = gap.why
+		return ts, unknown, gap.needs
 	}
 	cn, at := "", -1
 	if len(f.Chain) == 0 {
@@ -242,22 +251,51 @@ func cutWildcard(s string) (string, bool) {
 	return s, false
 }
 
-// certUnavailable explains a CertStatus other than CertPresent: a trace
-// reason, the bare cause, and the tail of the Unknown reason (", which is …").
-func certUnavailable(status string) (why, cause, which string) {
+// certUnavailable explains a CertStatus other than CertPresent.
+func certUnavailable(status string) *certGap {
 	switch status {
 	case CertEncrypted:
-		return "certificate not in capture (encrypted, TLS 1.3)", "encrypted, TLS 1.3", ", which is encrypted (TLS 1.3)"
+		return &gapEncrypted
 	case CertResumed:
-		return "resumed session: no certificate", "resumed session", "; the session was resumed without one"
+		return &gapResumed
 	case CertIncomplete:
-		return "certificate not in capture (capture incomplete)", "capture incomplete", ", which the capture lost (incomplete)"
+		return &gapIncomplete
 	case CertMissing, "":
-		return "certificate not in capture", "not in capture", ", which is not in the capture"
+		return &gapMissing
 	}
 	q := quoteIfOdd(status)
-	return "certificate not in capture (status " + q + ")", "status " + q, ", which is not in the capture"
+	g := newCertGap("certificate not in capture (status "+q+")", "status "+q, ", which is not in the capture")
+	return &g
 }
+
+// certGap is what the steps say of a certificate the capture did not
+// show, composed once per status rather than once per connection.
+type certGap struct {
+	why         string // the step's reason
+	needs       string // Decision.Unknown of a step that reads the certificate
+	needsVerify string // Decision.Unknown of SNI verified against it
+	whyVerify   string // the reason of SNI verified against it
+	whySpoof    string // the reason of SNI taken unchecked
+}
+
+// newCertGap composes the reasons from the step's reason, the status in a
+// few words and the tail of the Unknown reason (", which is …").
+func newCertGap(why, cause, which string) certGap {
+	return certGap{
+		why:         why,
+		needs:       "needs the certificate" + which,
+		needsVerify: "needs the certificate to verify the SNI" + which,
+		whyVerify:   why + ": cannot verify the SNI",
+		whySpoof:    "present; spoof check impossible without the certificate (" + cause + ")",
+	}
+}
+
+var (
+	gapEncrypted  = newCertGap("certificate not in capture (encrypted, TLS 1.3)", "encrypted, TLS 1.3", ", which is encrypted (TLS 1.3)")
+	gapResumed    = newCertGap("resumed session: no certificate", "resumed session", "; the session was resumed without one")
+	gapIncomplete = newCertGap("certificate not in capture (capture incomplete)", "capture incomplete", ", which the capture lost (incomplete)")
+	gapMissing    = newCertGap("certificate not in capture", "not in capture", ", which is not in the capture")
+)
 
 // firstOfSmall holds the common SAN-count explanations, so that a decision
 // on an ordinary certificate does not build a string.

@@ -326,15 +326,24 @@ func (ch *ClientHello) readPointFormats(data cryptobyte.String) {
 
 func (ch *ClientHello) anomaly(a string) { ch.Anomalies = append(ch.Anomalies, a) }
 
-// extSet remembers which extension types were seen, without allocating.
+// extSet remembers which extension types were seen, without allocating
+// for a usual hello: types below 64 (nearly all of them) in a bit set,
+// the rest (renegotiation_info, ECH, GREASE, …) in a short list, and a
+// map only for a hello with more unusual types than that.
 type extSet struct {
-	small [8]uint16
+	low   uint64
+	small [16]uint16
 	n     int
 	big   map[uint16]bool
 }
 
 // add records typ and reports whether it was seen before.
 func (e *extSet) add(typ uint16) bool {
+	if typ < 64 {
+		seen := e.low&(1<<typ) != 0
+		e.low |= 1 << typ
+		return seen
+	}
 	if e.big != nil {
 		if e.big[typ] {
 			return true
@@ -352,7 +361,7 @@ func (e *extSet) add(typ uint16) bool {
 		e.n++
 		return false
 	}
-	e.big = make(map[uint16]bool, 32)
+	e.big = make(map[uint16]bool, 2*len(e.small))
 	for _, t := range e.small {
 		e.big[t] = true
 	}
