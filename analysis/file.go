@@ -187,13 +187,11 @@ func (fr *fileRun) build(j *job) {
 		fr.finished(j.id, notTLS)
 		return
 	}
+	// Built here, on the record stage, also when a probe may still bring
+	// the certificate the connection lacks: then it is built once more
+	// (withProbeCert), which is rare, rather than every time in order.
 	pf := newProbeFacts(j)
-	var r *Record
-	if pf != nil && pf.job != nil {
-		r = fr.stub(j, pf) // a probe may bring its certificate
-	} else {
-		r = fr.an.record(fr, j)
-	}
+	r := fr.an.record(fr, j)
 	if pf != nil {
 		if fr.facts == nil {
 			fr.facts = map[*Record]*probeFacts{}

@@ -63,8 +63,9 @@ type probeFacts struct {
 	chain       []*tlsparse.Certificate
 	version     string // negotiated, as Record.TLSVersion
 	status      string // as Record.CertStatus
-	// job is the connection whose record waits for a probe's certificate
-	// (its record is a stub until then); nil when it has its own.
+	// job is the connection whose certificate a probe may still bring: its
+	// record is then built again with it (withProbeCert); nil when it has
+	// its own.
 	job *job
 }
 
@@ -196,7 +197,7 @@ func (fr *fileRun) holdForProbes(r *Record, f *probeFacts) {
 		c.f.job = nil
 	}
 	if len(fr.hold) == 0 && f == nil {
-		fr.out(r) // nothing to wait for: it cannot have a probe (nor be a stub)
+		fr.out(r) // nothing to wait for: it cannot have a probe
 		return
 	}
 	h := &held{r: r, f: f}
@@ -235,24 +236,14 @@ func (fr *fileRun) release(h *held) {
 	}
 }
 
-// realize builds the record of a held connection whose record waited for a
-// probe's certificate (see stub), keeping the labels matching gave it.
+// realize is the record of a held connection, once no probe can come: the
+// connection is forgotten, which a probe's certificate would have rebuilt
+// the record from (withProbeCert).
 func (fr *fileRun) realize(h *held) *Record {
-	if h.f == nil || h.f.job == nil {
-		return h.r
+	if h.f != nil {
+		h.f.job = nil
 	}
-	r := fr.an.record(fr, h.f.job)
-	r.Role, r.ProbeOf, r.Probe = h.r.Role, h.r.ProbeOf, h.r.Probe
-	h.f.job, h.r = nil, r
-	return r
-}
-
-// stub stands in for the record of j while a probe may still bring the
-// certificate the connection lacks: the record is built once, when that
-// is known (realize, withProbeCert). It has what matching and ordering
-// read: the time and the endpoints.
-func (fr *fileRun) stub(j *job, f *probeFacts) *Record {
-	return &Record{File: fr.name, Time: Time(j.info.First), Client: f.client.String(), Server: f.server.String()}
+	return h.r
 }
 
 // flushHeld passes on every record held, at the end of the file.
