@@ -13,6 +13,7 @@ const (
 	FlagECH              = "ech"                // encrypted ClientHello: the SNI is the outer name
 	FlagResumed          = "resumed"            // resumed session
 	FlagCertEncrypted    = "cert-encrypted"     // TLS 1.3: the certificate is encrypted
+	FlagProbed           = "probed"             // the certificate is not the connection's: tsid's own probe of the server read it (CertProbed)
 	FlagSelfSigned       = "self-signed"        // the leaf is self-signed
 	FlagCertExpired      = "cert-expired"       // Facts.Time is after the leaf's NotAfter
 	FlagCertNotYetValid  = "cert-not-yet-valid" // Facts.Time is before the leaf's NotBefore
@@ -23,7 +24,7 @@ const (
 // FlagOrder lists the flag names in the order Assessment.Flags uses.
 var FlagOrder = []string{
 	FlagNoSNI, FlagSNIMismatch, FlagNearMiss, FlagHostDiffers, FlagProfilesDisagree,
-	FlagWildcard, FlagIPSNI, FlagECH, FlagResumed, FlagCertEncrypted, FlagSelfSigned,
+	FlagWildcard, FlagIPSNI, FlagECH, FlagResumed, FlagCertEncrypted, FlagProbed, FlagSelfSigned,
 	FlagCertExpired, FlagCertNotYetValid, FlagIncomplete, FlagSSLv2Hello,
 }
 
@@ -137,6 +138,9 @@ func assess(f *Facts, p Profile, others []Profile, trace bool, room []Decision) 
 	}
 	if f.CertStatus == CertEncrypted {
 		add(FlagCertEncrypted)
+	}
+	if f.CertStatus == CertProbed {
+		add(FlagProbed)
 	}
 	if cert && f.SelfSigned {
 		add(FlagSelfSigned)

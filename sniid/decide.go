@@ -57,6 +57,14 @@ func (p Profile) Decide(f *Facts) Decision {
 // decide is Decide appending the trace to buf, so that Assess can give all
 // profiles one backing array; a nil buf keeps no trace. f is not nil.
 func (p Profile) decide(f *Facts, buf []TraceStep) Decision {
+	if p.WireOnly && f.CertStatus == CertProbed {
+		// tsid's own probe read the certificate; an engine that reads only
+		// the wire never sees it (TLS 1.3 encrypts it, a resumed session
+		// sends none) and does not probe.
+		g := *f
+		g.CertStatus = certOffWire
+		f = &g
+	}
 	d := Decision{Profile: p.Name, Trace: buf}
 	for _, s := range p.Steps {
 		ts, out, why := s.eval(f, buf != nil)
@@ -131,6 +139,7 @@ func (s Step) eval(f *Facts, trace bool) (TraceStep, outcome, string) {
 			} else {
 				ts.Why = "matches the certificate name " + quoteIfOdd(name)
 			}
+			ts.Why += fromProbe(f)
 			return ts, taken, ""
 		}
 		if !trace {
@@ -150,6 +159,7 @@ func (s Step) eval(f *Facts, trace bool) (TraceStep, outcome, string) {
 		} else {
 			ts.Why = "spoofed: " + why
 		}
+		ts.Why += fromProbe(f)
 		return ts, skipped, ""
 
 	case StepSAN, StepCN, StepOU:
@@ -181,6 +191,9 @@ func (s Step) eval(f *Facts, trace bool) (TraceStep, outcome, string) {
 		if s == StepSAN && len(f.SANDNS) > 1 {
 			ts.Why = firstOf(len(f.SANDNS))
 		}
+		if trace {
+			ts.Why += fromProbe(f)
+		}
 		return ts, taken, ""
 
 	case stepCNChain:
@@ -197,12 +210,19 @@ func (s Step) eval(f *Facts, trace bool) (TraceStep, outcome, string) {
 // capture lost leaves the result unknown.
 func evalCNChain(f *Facts, ts TraceStep) (TraceStep, outcome, string) {
 	switch f.CertStatus {
-	case CertPresent:
+	case CertPresent, CertProbed:
 	case CertEncrypted:
 		ts.Why = "certificate encrypted (TLS 1.3): the engine cannot read it either"
 		return ts, skipped, ""
 	case CertResumed:
 		ts.Why = "resumed session: no certificate on the wire for the engine either"
+		return ts, skipped, ""
+	case certOffWire:
+		if f.Resumed {
+			ts.Why = "resumed session: no certificate on the wire for the engine (tsid's probe read one; the engine does not probe)"
+		} else {
+			ts.Why = "certificate encrypted (TLS 1.3): the engine cannot read it (tsid's probe did; the engine does not probe)"
+		}
 		return ts, skipped, ""
 	default:
 		gap := certUnavailable(f.CertStatus)
@@ -262,6 +282,8 @@ func certUnavailable(status string) *certGap {
 		return &gapIncomplete
 	case CertMissing, "":
 		return &gapMissing
+	case certOffWire:
+		return &gapOffWire
 	}
 	q := quoteIfOdd(status)
 	g := newCertGap("certificate not in capture (status "+q+")", "status "+q, ", which is not in the capture")
@@ -295,7 +317,23 @@ var (
 	gapResumed    = newCertGap("resumed session: no certificate", "resumed session", "; the session was resumed without one")
 	gapIncomplete = newCertGap("certificate not in capture (capture incomplete)", "capture incomplete", ", which the capture lost (incomplete)")
 	gapMissing    = newCertGap("certificate not in capture", "not in capture", ", which is not in the capture")
+	gapOffWire    = newCertGap("certificate not on the wire (tsid's probe read it; this engine does not probe)",
+		"not on the wire, and the engine does not probe", ", which is not on the wire; this engine does not fetch it as tsid's probe did")
 )
+
+// certOffWire is the CertStatus a WireOnly profile decides with when the
+// certificate was probed (CertProbed): what its engine saw of it is
+// nothing. Never a caller's Facts value.
+const certOffWire = "\x00probed, not on the wire"
+
+// fromProbe is what a step's reason adds when the certificate it read
+// came from tsid's probe of the server, not from the connection.
+func fromProbe(f *Facts) string {
+	if f.CertStatus == CertProbed {
+		return " (certificate from tsid's probe of the server)"
+	}
+	return ""
+}
 
 // firstOfSmall holds the common SAN-count explanations, so that a decision
 // on an ordinary certificate does not build a string.

@@ -53,6 +53,17 @@
 //
 // A decided Decision with an empty Host means no candidate was available.
 //
+// # Probed certificate
+//
+// CertStatus "probed" (CertProbed) says the connection did not show its
+// certificate (TLS 1.3, resumption) and the certificate fields come from a
+// connection of tsid's own to the server, as TSID's probe connection reads
+// them (model §5). Every step that reads the certificate uses them, and
+// the trace says where they came from; flag "probed". A profile whose
+// engine reads only the wire and never probes (Profile.WireOnly:
+// snort-open, paloalto) decides as without them: "cn~" finds no
+// certificate on the wire, and "cn" stays unknown.
+//
 // # SNI not seen
 //
 // An SNI is known only from a ClientHello read whole. When the capture did
@@ -90,6 +101,12 @@
 //   - "sni*" takes an SNI it cannot check (no certificate), as the engine
 //     would unless spoofed. Switch: --profile checkpoint (or cisco-doc)
 //     leaves such connections unknown instead.
+//   - Which engines fetch a certificate the wire does not show: TSID's
+//     (ftd, snort3, cisco-doc) does (model §5); FortiGate's certificate
+//     inspection and Check Point's SNI verification are taken to as well;
+//     open-source Snort and PAN-OS without decryption are not
+//     (Profile.WireOnly). A custom --order probes. No switch: with a probed
+//     certificate, --profile all shows each reading.
 //   - The VDB pattern override of §3 (an application pattern that makes a
 //     field win) is not modelled.
 //
@@ -109,6 +126,7 @@
 //	ech                 encrypted ClientHello: the SNI is the outer (public) name
 //	resumed             abbreviated handshake
 //	cert-encrypted      TLS 1.3: the certificate is encrypted
+//	probed              the certificate fields come from tsid's probe of the server (CertProbed)
 //	self-signed         the leaf is self-signed
 //	cert-expired        Facts.Time is after the leaf's NotAfter
 //	cert-not-yet-valid  Facts.Time is before the leaf's NotBefore
@@ -130,7 +148,8 @@
 //     several near names the closest wins, then the earliest (SNI, DNS
 //     names, CN). An odd detail (control bytes, blanks, commas) is quoted.
 //   - Certificate flags (sni-mismatch, wildcard's CN, self-signed, validity)
-//     need CertStatus "present"; validity needs a non-zero Facts.Time.
+//     need CertStatus "present" or "probed"; validity needs a non-zero
+//     Facts.Time.
 //
 // # Hostile input
 //

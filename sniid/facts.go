@@ -20,14 +20,22 @@ const (
 
 // Certificate status values for Facts.CertStatus. They are the strings of
 // tlsparse.CertStatus; sniid keeps its own copy so it depends on no parser.
-// Only CertPresent makes the certificate fields of Facts usable: with any
-// other value (the empty string included) they are ignored.
+// Only CertPresent and CertProbed make the certificate fields of Facts
+// usable: with any other value (the empty string included) they are
+// ignored.
 const (
 	CertPresent    = "present"    // the server's Certificate message was read
 	CertEncrypted  = "encrypted"  // TLS 1.3: the Certificate message is encrypted
 	CertResumed    = "resumed"    // abbreviated handshake: no Certificate message was sent
 	CertIncomplete = "incomplete" // the capture lost part of the handshake
 	CertMissing    = "missing"    // no Certificate message in the capture, cause unknown
+	// CertProbed: the connection did not show its certificate on the wire
+	// (TLS 1.3, or a resumed session; Facts.Resumed tells which), and the
+	// certificate fields are those the server presented to a connection of
+	// tsid's own, as TSID's probe connection reads them (model §5). A
+	// profile whose engine reads only the wire (Profile.WireOnly) decides
+	// as if the certificate were still not there.
+	CertProbed = "probed"
 )
 
 // SNI status values for Facts.SNIStatus: the strings of tlsparse.SNIStatus.
@@ -61,7 +69,7 @@ type Facts struct {
 	SNIStatus string
 
 	// CertStatus is one of the Cert… constants. The certificate fields below
-	// are used only when it is CertPresent.
+	// are used only when it is CertPresent or CertProbed.
 	CertStatus string
 
 	SANDNS []string     // the leaf's dNSName SANs in encoding order, wildcards as written
@@ -93,7 +101,7 @@ type Facts struct {
 }
 
 // certPresent reports whether the certificate fields may be used.
-func (f *Facts) certPresent() bool { return f.CertStatus == CertPresent }
+func (f *Facts) certPresent() bool { return f.CertStatus == CertPresent || f.CertStatus == CertProbed }
 
 // sniUnknown reports whether the capture did not show the SNI.
 func (f *Facts) sniUnknown() bool { return f.SNIStatus == SNIUnknown }

@@ -10,6 +10,14 @@ type Profile struct {
 	Name        string // "ftd", "snort3", …, or "custom" from ParseOrder
 	Description string // one line, for --help and the README
 	Steps       []Step
+	// WireOnly: the engine names a server from what crosses the wire and
+	// never fetches a certificate itself. A certificate tsid's own probe
+	// read (CertProbed) is then not there for it: it decides as if the
+	// certificate were still encrypted or never sent. TSID (ftd, snort3,
+	// cisco-doc) probes; so, assumed, do FortiGate's certificate
+	// inspection and Check Point's SNI verification; a custom order is
+	// taken to model an engine that probes.
+	WireOnly bool
 }
 
 // Order returns the steps as a comma-separated list ("sni*,san,cn").
@@ -40,6 +48,7 @@ var builtin = []Profile{
 		Name:        "snort-open",
 		Description: "open-source Snort 3, no TSID: raw SNI, then CN walking the chain (\"*.\" stripped); never SAN",
 		Steps:       []Step{StepSNI, stepCNChain},
+		WireOnly:    true,
 	},
 	{
 		Name:        "cisco-doc",
@@ -50,6 +59,7 @@ var builtin = []Profile{
 		Name:        "paloalto",
 		Description: "Palo Alto PAN-OS without decryption: raw SNI, then CN",
 		Steps:       []Step{StepSNI, StepCN},
+		WireOnly:    true, // assumption: PAN-OS without decryption does not probe
 	},
 	{
 		Name:        "fortinet",

@@ -18,6 +18,10 @@ const (
 	CertResumed    CertStatus = "resumed"    // abbreviated handshake, no certificate sent
 	CertIncomplete CertStatus = "incomplete" // bytes missing or cut before the decision
 	CertMissing    CertStatus = "missing"    // the server sent no certificate (or nothing)
+	// CertProbed: the connection did not show its certificate (TLS 1.3,
+	// resumption) and Chain is what the server presented to a connection
+	// of tsid's own (package probe). An Observer never decides it.
+	CertProbed CertStatus = "probed"
 )
 
 // SNIStatus says what the capture showed of the client's server_name. Only
