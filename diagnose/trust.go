@@ -6,30 +6,13 @@ import (
 	"errors"
 	"fmt"
 
-	"golang.org/x/crypto/x509roots/fallback/bundle"
+	"github.com/tsid-project/tsid/internal/roots"
 )
 
 // rootPool is the public roots (the Mozilla bundle that
 // golang.org/x/crypto/x509roots/fallback embeds, the same on every
 // machine, unlike a system store) and the extra ones.
-func rootPool(extra []*x509.Certificate) *x509.CertPool {
-	p := x509.NewCertPool()
-	for r := range bundle.Roots() {
-		c, err := x509.ParseCertificate(r.Certificate)
-		if err != nil {
-			continue
-		}
-		if r.Constraint != nil {
-			p.AddCertWithConstraint(c, r.Constraint)
-		} else {
-			p.AddCert(c)
-		}
-	}
-	for _, c := range extra {
-		p.AddCert(c)
-	}
-	return p
-}
+func rootPool(extra []*x509.Certificate) *x509.CertPool { return roots.Pool(extra) }
 
 // ErrNoCertificate: a --trust file holds no PEM certificate.
 var ErrNoCertificate = errors.New("diagnose: no PEM certificate in the file")

@@ -9,6 +9,7 @@
 //	go run ./cmd/tsidgen samples -dir testdata/samples
 //	go run ./cmd/tsidgen events -dir testdata/events
 //	go run ./cmd/tsidgen diagnose -dir testdata/diagnose
+//	go run ./cmd/tsidgen pki -dir /tmp/pki
 //	go run ./cmd/tsidgen traffic -shape bulk -size 1G -o bulk.pcap
 package main
 
@@ -30,6 +31,7 @@ func main() {
 const usage = `usage: tsidgen samples [-dir DIR]
        tsidgen events [-dir DIR] [-samples DIR]
        tsidgen diagnose [-dir DIR]
+       tsidgen pki [-dir DIR]
        tsidgen traffic -shape bulk|handshakes|halfopen -o FILE [-size N] [-conns N] [-seed N]
 
 samples writes the sample captures (see testdata/samples/README.md) to DIR.
@@ -37,6 +39,8 @@ events writes the sample firewall logs of those captures (see
 testdata/events/README.md) to DIR.
 diagnose writes the captures of failed connections for tsid diagnose (see
 testdata/diagnose/README.md) and the CAs they use to DIR.
+pki writes the field case's certificate (first SAN toos.cisco.com), its key
+and the samples' CA as PEM to DIR, for a local TLS server to probe.
 traffic writes a large benchmark capture of interleaved connections that
 replay real crypto/tls handshakes (see the README, "Speed and memory").
 `
@@ -56,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return runEvents(args[1:], stdout, stderr)
 	case "diagnose":
 		return runDiagnose(args[1:], stdout, stderr)
+	case "pki":
+		return runPKI(args[1:], stdout, stderr)
 	}
 	fmt.Fprint(stderr, usage)
 	return fmt.Errorf("unknown command %q", args[0])

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tsid-project/tsid/internal/samplepki"
 	"github.com/tsid-project/tsid/pcaps/synth"
 )
 
@@ -18,8 +19,8 @@ import (
 var captureStart = time.Date(2026, 11, 2, 9, 15, 0, 0, time.UTC)
 
 var (
-	leafFrom = time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
-	leafTo   = time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC)
+	leafFrom = samplepki.LeafFrom
+	leafTo   = samplepki.LeafTo
 )
 
 // writer is a synth.Writer that remembers the TLS conversations written,
@@ -55,22 +56,18 @@ func newPKI() (*pki, error) {
 		id, err = synth.NewIdentity(spec, issuer)
 		return id
 	}
-	p.ca = issue(synth.CertSpec{
-		KeySeed: "tsid test issuing ca", Serial: 0x1001, CA: true,
-		Subject:   pkix.Name{Country: []string{"US"}, Organization: []string{"tsid Test PKI"}, CommonName: "Test Issuing CA"},
-		NotBefore: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), NotAfter: time.Date(2035, 1, 1, 0, 0, 0, 0, time.UTC),
-	}, nil)
-	p.tools = issue(synth.CertSpec{
-		KeySeed: "tools.cisco.com", Serial: 0x2001,
-		Subject: pkix.Name{Country: []string{"US"}, Province: []string{"California"}, Locality: []string{"San Jose"},
-			Organization: []string{"Cisco Systems Inc."}, CommonName: "tools.cisco.com"},
-		DNSNames: []string{"toos.cisco.com", "tools.cisco.com", "tools1.cisco.com", "tools2.cisco.com"},
-	}, p.ca)
-	p.www = issue(synth.CertSpec{
-		KeySeed: "www.example.com", Serial: 0x2002,
-		Subject:  pkix.Name{Organization: []string{"Example Org"}, CommonName: "www.example.com"},
-		DNSNames: []string{"www.example.com", "example.com"},
-	}, p.ca)
+	// The CA, tools and www come from internal/samplepki, which the tests
+	// of tsid probe serve on loopback: a capture and a live server show
+	// the same certificates.
+	if p.ca, err = samplepki.CA(); err != nil {
+		return nil, err
+	}
+	if p.tools, err = samplepki.Tools(p.ca); err != nil {
+		return nil, err
+	}
+	if p.www, err = samplepki.WWW(p.ca); err != nil {
+		return nil, err
+	}
 	p.cnOnly = issue(synth.CertSpec{
 		KeySeed: "legacy.example.com", Serial: 0x2003,
 		Subject: pkix.Name{CommonName: "legacy.example.com"},
