@@ -55,6 +55,12 @@ type Options struct {
 	// date and warnings, the join cap). It is called from the goroutines
 	// that analyze files, one call at a time; nil drops them.
 	Warn func(msg string)
+	// ProbeMissing, when not nil, is asked for the certificate of each TCP
+	// connection whose certificate TLS kept from the capture (cert_status
+	// encrypted or resumed), as TSID's own probe connection would get it:
+	// once per server address and SNI per Analyzer (see probed.go), also
+	// for Analyzer.Record. Nil, the default, keeps the analysis offline.
+	ProbeMissing CertSource
 }
 
 // Analyzer runs captures through reassembly, the TLS observer and the
@@ -66,6 +72,7 @@ type Analyzer struct {
 	chosen sniid.Profile   // decides host/host_source and the flags
 	others []sniid.Profile // compared against for profiles-disagree
 	warnMu sync.Mutex      // one Warn call at a time
+	probes probeCache      // Options.ProbeMissing's answers, once per server and SNI
 
 	bytesRead atomic.Int64 // capture bytes read so far (compressed, for gzip)
 	tlsFound  atomic.Int64 // TLS connections found so far

@@ -32,6 +32,11 @@ func (an *Analyzer) Record(file string, info pcaps.ConnInfo, hs *tlsparse.Handsh
 
 // record turns a finished handshake into a Record.
 func (an *Analyzer) record(fr *fileRun, j *job) *Record {
+	// Options.ProbeMissing: a certificate TLS kept from the capture is
+	// asked of the server, as TSID's own probe would (probed.go).
+	if r := an.withProbedCert(fr, j); r != nil {
+		return r
+	}
 	info, hs, tcpAnomalies := &j.info, j.hs, j.anomalies
 	client, server := (&connStream{info: info}).endpoints(hs)
 	if hs.ClientDir < 0 && !info.SYN {

@@ -59,6 +59,11 @@ const RoleProbe = "tsid-probe"
 // certificate comes from its TSID probe.
 const CertFromProbe = "from-probe"
 
+// CertProbed is the cert_status of a connection whose certificate the
+// capture could not show (TLS 1.3, resumption) and tsid's own probe of the
+// server read (Options.ProbeMissing, tsid probe over TLS 1.3).
+const CertProbed = string(tlsparse.CertProbed)
+
 // Flags come in two kinds. A warning is what can make a URL rule miss or a
 // prediction wrong: the connection deserves a look. A note is a fact worth
 // knowing that changes neither (a TLS 1.3 certificate is encrypted, a
@@ -66,6 +71,7 @@ const CertFromProbe = "from-probe"
 // "flagged" count the warnings.
 var noteFlags = map[string]bool{
 	sniid.FlagCertEncrypted: true,
+	sniid.FlagProbed:        true,
 	sniid.FlagResumed:       true,
 	sniid.FlagWildcard:      true,
 	sniid.FlagIPSNI:         true,

@@ -68,6 +68,14 @@ type Record struct {
 	ClientRandom string         `json:"client_random,omitempty"`
 	Captures     []CapturePoint `json:"captures,omitempty"`
 
+	// tsid's own connection to the server (tsid probe, analyze
+	// --probe-missing; see probed.go): Probed says what tsid's probe asked
+	// and found, on the records of tsid probe; ProbedAt is when it read the
+	// certificate, on a record whose certificate is the probe's, not the
+	// connection's (cert_status probed).
+	Probed   *Probed `json:"probed,omitempty"`
+	ProbedAt Time    `json:"probed_at,omitzero"`
+
 	// NamesEscaped: a name held bytes that are not UTF-8 and is shown
 	// escaped (the anomalies name-not-utf8:<key> say which), so it cannot
 	// be written back as sent, in a rule for example. Not in the JSON: the
@@ -165,6 +173,9 @@ type Candidate struct {
 // Time marshals as RFC 3339 in UTC with fractional seconds.
 type Time time.Time
 
+// IsZero reports whether t is the zero time (for omitzero).
+func (t Time) IsZero() bool { return time.Time(t).IsZero() }
+
 func (t Time) MarshalJSON() ([]byte, error) {
 	tt := time.Time(t)
 	if tt.IsZero() {
@@ -195,6 +206,30 @@ type ConnRef struct {
 	Time   Time   `json:"time"`
 	Client string `json:"client"`
 	Server string `json:"server"`
+}
+
+// Probed is what tsid's own probe of a server asked and found (tsid
+// probe): the certificate the record decides on is the one the server
+// presented to it.
+type Probed struct {
+	Target string `json:"target"`        // the target probed, host:port ([v6]:port), the port added when not given
+	Via    string `json:"via,omitempty"` // the HTTP proxy tsid connected through (CONNECT), host:port
+	// TLSAsked is the version range the probe offered: "TLS 1.2-1.3", or
+	// one version when forced ("TLS 1.3").
+	TLSAsked string `json:"tls_asked"`
+	// Verified: the chain the server sent verifies against the public
+	// roots (and the roots the user trusts), for the SNI sent or, without
+	// one, as a chain only. tsid's probe, like the firewall's, does not
+	// stop on a chain that does not verify.
+	Verified    bool   `json:"verified"`
+	VerifyError string `json:"verify_error,omitempty"` // why not
+	// HandshakeError: the handshake failed after the server's certificate
+	// (TLS 1.2; crypto/tls refused a certificate it could not parse): the
+	// chain is what the server sent, read from its bytes.
+	HandshakeError string `json:"handshake_error,omitempty"`
+	// Cut: the bytes recorded of the connection reached the cap
+	// (probe.MaxRecorded) before the handshake ended.
+	Cut bool `json:"bytes_cut,omitempty"`
 }
 
 // ProbeRef is the firewall's TSID probe of a client connection: when it

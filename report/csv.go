@@ -18,6 +18,7 @@ type csvWriter struct {
 	rules  bool // URL rules given: the verdict columns
 	join   bool // --join: the client_random and captures columns
 	events bool // --events: the logged_* columns
+	probe  bool // tsid's probes: the probed_at and probe_* columns
 	header bool
 }
 
@@ -43,6 +44,9 @@ func (c *csvWriter) columns() []string {
 	if c.events {
 		h = append(h, "logged_url", "logged_host", "logged_event")
 	}
+	if c.probe {
+		h = append(h, csvProbeColumns...)
+	}
 	if c.all {
 		for _, p := range sniid.Profiles() {
 			h = append(h, "host_"+p.Name, "host_source_"+p.Name)
@@ -52,6 +56,21 @@ func (c *csvWriter) columns() []string {
 		}
 	}
 	return h
+}
+
+// csvProbeColumns follow with tsid's probes: when the certificate was
+// probed (cert_status probed), and what tsid probe asked and found.
+var csvProbeColumns = []string{"probed_at", "probe_target", "probe_via", "probe_tls_asked", "probe_verified", "probe_verify_error"}
+
+// probeCells are a record's csvProbeColumns; probe_verified is empty when
+// the record is no tsid probe's.
+func probeCells(r *analysis.Record) []string {
+	cells := []string{timeText(r.ProbedAt), "", "", "", "", ""}
+	if p := r.Probed; p != nil {
+		cells[1], cells[2], cells[3] = p.Target, p.Via, p.TLSAsked
+		cells[4], cells[5] = strconv.FormatBool(p.Verified), p.VerifyError
+	}
+	return cells
 }
 
 // verdictCells are a verdict's action, rule source and rule text.
@@ -110,6 +129,9 @@ func (c *csvWriter) Write(r *analysis.Record) error {
 			row = append(row, "", "", "")
 		}
 	}
+	if c.probe {
+		row = append(row, probeCells(r)...)
+	}
 	if c.all {
 		for _, p := range sniid.Profiles() {
 			hp := r.Profiles[p.Name]
@@ -141,7 +163,7 @@ func (c *csvWriter) Close(*analysis.Summary) error {
 	if !c.header {
 		c.header = true
 		h := csvColumns // as before URL rules: no profile columns
-		if c.rules || c.join {
+		if c.rules || c.join || c.probe {
 			h = c.columns()
 		}
 		if err := c.w.Write(h); err != nil {

@@ -134,6 +134,10 @@ func (e *recordEncoder) appendRecord(b []byte, r *analysis.Record) ([]byte, erro
 	if len(r.Captures) > 0 {
 		obj("captures", r.Captures)
 	}
+	if r.Probed != nil {
+		obj("probed", r.Probed)
+	}
+	optStr("probed_at", r.ProbedAt.String())
 	b = append(b, '}', '\n')
 	return b, err
 }

@@ -471,6 +471,11 @@ func (t *tableWriter) row(r *analysis.Record) error {
 	for _, cp := range r.Captures {
 		fmt.Fprintf(&b, "    capture: %s\n", Printable(captureText(cp)))
 	}
+	if p := r.Probed; p != nil {
+		b.WriteString("    probed: " + Printable(probedText(p)) + "\n")
+	} else if !r.ProbedAt.IsZero() {
+		fmt.Fprintf(&b, "    certificate: from tsid's probe of the server at %s; the capture could not show it\n", timeText(r.ProbedAt))
+	}
 	if t.rules {
 		writeIntended(&b, r)
 	}
@@ -483,6 +488,29 @@ func (t *tableWriter) row(r *analysis.Record) error {
 	row, under, _ := strings.Cut(b.String(), "\n") // the row fits, or cannot
 	_, err := io.WriteString(t.w, row+"\n"+t.fold(under))
 	return err
+}
+
+// probedText is what tsid probe asked and whether the chain verifies, on
+// one line.
+func probedText(p *analysis.Probed) string {
+	var b strings.Builder
+	b.WriteString(p.Target)
+	if p.Via != "" {
+		b.WriteString(" via proxy " + p.Via)
+	}
+	b.WriteString(" (" + p.TLSAsked + " offered); ")
+	if p.Verified {
+		b.WriteString("chain verified")
+	} else {
+		b.WriteString("chain not verified: " + cmp.Or(p.VerifyError, "unknown"))
+	}
+	if p.HandshakeError != "" {
+		b.WriteString("; the handshake failed after the certificate: " + p.HandshakeError)
+	}
+	if p.Cut {
+		b.WriteString("; bytes recorded cut at the cap")
+	}
+	return b.String()
 }
 
 // captureText is one capture point of a joined connection on one line:

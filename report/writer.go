@@ -31,6 +31,9 @@ type Options struct {
 	// Files: the records come from several files; the table's first column
 	// is the capture's base name (File).
 	Files bool
+	// Probe: records may come from tsid's own probe of the server (tsid
+	// probe, analyze --probe-missing): CSV probed_at and probe_* columns.
+	Probe bool
 }
 
 // New makes the writer of format ("table", "json", "csv", "ecs" or
@@ -44,7 +47,7 @@ func New(format string, w io.Writer, o Options) Writer {
 	case "html":
 		return NewHTML(w, o)
 	case "csv":
-		return &csvWriter{w: csv.NewWriter(w), all: o.AllProfiles, rules: o.Rules, join: o.Join, events: o.Events}
+		return &csvWriter{w: csv.NewWriter(w), all: o.AllProfiles, rules: o.Rules, join: o.Join, events: o.Events, probe: o.Probe}
 	default:
 		return &tableWriter{w: w, explain: o.Explain, quiet: o.Quiet, all: o.AllProfiles, rules: o.Rules,
 			width: o.Width, files: o.Files}

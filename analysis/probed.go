@@ -1,0 +1,134 @@
+package analysis
+
+import (
+	"errors"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/tsid-project/tsid/tlsparse"
+)
+
+// Asking the server for the certificate the capture could not show
+// (Options.ProbeMissing, tsid analyze --probe-missing). With TSID, FTD
+// reads a TLS 1.3 server's certificate from a connection of its own to
+// the server, with the client's SNI (model §5); tsid does the same, once
+// per server address and SNI, and decides the connection on that
+// certificate: cert_status "probed", probed_at the time, flag probed.
+//
+// What is probed: TCP connections whose certificate TLS kept from the
+// capture (encrypted: TLS 1.3; resumed: no Certificate message), whose
+// ClientHello was read whole (the SNI to mimic is known) and that did not
+// go through an explicit proxy (HTTP CONNECT, SOCKS: TSID does not probe
+// those, and the server address is the proxy's). A certificate the capture
+// lost (incomplete, missing) is the capture's problem, not TLS's: not
+// probed. Nor is QUIC or DTLS.
+//
+// A probe that fails leaves the record as it was; the CertSource says so
+// to the user. The analysis itself stays offline: the network is the
+// CertSource's, which the caller gives. When the capture also holds the
+// firewall's own probe of the connection (probe.go), the record is built
+// again on that certificate (cert_status from-probe): what the firewall
+// saw then beats what tsid sees now.
+
+// CertSource fetches the certificate chain a server presents to a TLS
+// connection with the given SNI ("" for none): the chain leaf first, and
+// when it was read. It is called at most once per server and SNI per
+// Analyzer, from the goroutines that analyze files, possibly at once; it
+// must bound its own time (package probe's Options.Timeout). An error, or
+// an empty chain, leaves the connections to that server as they were.
+type CertSource func(server netip.AddrPort, sni string) (chain []*tlsparse.Certificate, at time.Time, err error)
+
+// probeKey is what a probe mimics of a connection.
+type probeKey struct {
+	server netip.AddrPort
+	sni    string
+}
+
+// probeCall is one probe, done or under way: later askers wait for it.
+type probeCall struct {
+	done  chan struct{}
+	chain []*tlsparse.Certificate
+	at    time.Time
+	err   error
+}
+
+// probeCache holds the probes of a run, so that each server and SNI is
+// probed once even when several files ask at once. The zero value is ready.
+type probeCache struct {
+	mu sync.Mutex
+	m  map[probeKey]*probeCall
+}
+
+// get returns the answer for k, asking src only when no other caller has.
+func (c *probeCache) get(k probeKey, src CertSource) *probeCall {
+	c.mu.Lock()
+	if call := c.m[k]; call != nil {
+		c.mu.Unlock()
+		<-call.done
+		return call
+	}
+	if c.m == nil {
+		c.m = map[probeKey]*probeCall{}
+	}
+	call := &probeCall{done: make(chan struct{})}
+	c.m[k] = call
+	c.mu.Unlock()
+	defer close(call.done) // also when src panics: the waiters must not hang
+	call.err = errNoAnswer
+	call.chain, call.at, call.err = src(k.server, k.sni)
+	return call
+}
+
+// errNoAnswer stands for a CertSource that panicked, for the waiters.
+var errNoAnswer = errors.New("analysis: the certificate source did not answer")
+
+// probeTarget returns what a probe of j's server mimics, and whether j is a
+// connection to probe (see the top of this file).
+func probeTarget(j *job) (probeKey, bool) {
+	hs := j.hs
+	switch {
+	case hs == nil || j.transport != "" && j.transport != TransportTCP || j.gquic:
+		return probeKey{}, false
+	case hs.Status != tlsparse.CertEncrypted && hs.Status != tlsparse.CertResumed, len(hs.Chain) > 0:
+		return probeKey{}, false
+	case hs.ClientHello == nil, firstHostName(hs.ClientHello) != hs.ClientHello.SNI:
+		// The SNI to send is unknown, or is not all the client sent (cut
+		// at a NUL): the probe could not mimic it.
+		return probeKey{}, false
+	case hs.Connect != nil || j.socks != "": // the server address is a proxy's
+		return probeKey{}, false
+	}
+	_, server := (&connStream{info: &j.info}).endpoints(hs)
+	if !server.IsValid() {
+		return probeKey{}, false
+	}
+	return probeKey{server: server, sni: hs.ClientHello.SNI}, true
+}
+
+// withProbedCert is the record of j decided on the certificate
+// Options.ProbeMissing gets from its server, nil when j is not to be
+// probed or the probe brought no certificate (the record is then made as
+// without it).
+func (an *Analyzer) withProbedCert(fr *fileRun, j *job) *Record {
+	src := an.opts.ProbeMissing
+	if src == nil {
+		return nil
+	}
+	k, ok := probeTarget(j)
+	if !ok {
+		return nil
+	}
+	call := an.probes.get(k, src)
+	if call.err != nil || len(call.chain) == 0 {
+		return nil
+	}
+	hs := *j.hs
+	hs.Chain = call.chain
+	hs.Status = tlsparse.CertProbed // not probed again: only encrypted and resumed are
+	jj := *j
+	jj.hs = &hs
+	r := an.record(fr, &jj)
+	r.ProbedAt = Time(call.at)
+	return r
+}
