@@ -20,6 +20,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/tsid-project/tsid/analysis"
+	"github.com/tsid-project/tsid/probe"
 	"github.com/tsid-project/tsid/report"
 	"github.com/tsid-project/tsid/sniid"
 )
@@ -45,6 +46,10 @@ type analyzeOptions struct {
 	events      eventOptions // what the firewall logged
 	allProfiles bool         // every profile's result even without --profile all (rules check)
 
+	probeMissing bool          // --probe-missing: ask the servers for what TLS kept from the capture
+	probeTimeout time.Duration // --probe-timeout
+	probeVia     string        // --probe-via
+
 	auto       sniid.Profile // the profile --profile auto chose
 	textDate   time.Time     // --date parsed; zero: each file's own date
 	stopMemory func()        // stops the soft memory limit following the heap (memlimit.go)
@@ -54,6 +59,9 @@ type analyzeOptions struct {
 // prepare does what analyze and rules check share after parsing the
 // flags: the date of text captures, the URL rules, the memory limit.
 func (o *analyzeOptions) prepare(cmd string, fs *pflag.FlagSet, stderr io.Writer, files int) error {
+	if err := o.checkProbeFlags(cmd, fs); err != nil {
+		return err
+	}
 	d, err := parseDate(cmd, o.date)
 	if err != nil {
 		return err
@@ -126,6 +134,7 @@ func analyzeFlags(o *analyzeOptions) *pflag.FlagSet {
 	fs.StringVar(&o.date, "date", "", "date of the times of day in ASA/FTD text captures, `YYYY-MM-DD` (default: the file's modification date)")
 	addRuleFlags(fs, &o.rules)
 	addEventFlags(fs, &o.events)
+	addProbeFlags(fs, o)
 	return fs
 }
 
@@ -174,6 +183,15 @@ FMC REST API JSON responses are read too, all JSON files together as one
 export. Flags: verdict-differs, profiles-verdict-differs, rule-unspecified.
 'tsid rules check' reports per rule and suggests fixes.
 
+Certificates TLS hides: a TLS 1.3 connection's certificate is encrypted,
+a resumed one sends none, so profiles that need it say 'host unknown'. With
+TSID, the firewall reads it from a connection of its own to the server.
+--probe-missing does the same: each such server address and SNI is probed
+once (listed on stderr, also with --quiet) and its connections are decided
+on that certificate: cert_status "probed", probed_at, flag probed. Only with
+the flag: reading captures stays offline. 'tsid probe' asks a server without
+a capture.
+
 What the firewall logged: --events reads FTD syslog connection events
 (430002/430003) or an FMC connection events export or paste (CSV or
 tab-separated, with the header row), plain or gzip, and joins each
@@ -189,6 +207,7 @@ Examples:
   tsid analyze --order 'sni*,cn,san' -f csv -o out.csv a.pcap b.pcap
   tcpdump -i eth0 -w - 'tcp port 443' | tsid analyze -
   tsid analyze --rules licensing.rules --fail-on verdict-differs capture.pcap
+  tsid analyze --probe-missing tls13.pcap
 
 Exit status: 0 when the input was read, 1 when --fail-on found a connection
 with the flag, 2 for usage errors, unreadable input and bad rules lines.
@@ -350,6 +369,10 @@ func (o *analyzeOptions) analyzer(cmd string) (*analysis.Analyzer, error) {
 		MaxJoin:      maxJoin,
 		Warn:         func(msg string) { o.notes.printf("%s", msg) },
 	}
+	if o.probeMissing {
+		src := &certSource{o: o, opts: probe.Options{Timeout: o.probeTimeout, Via: o.probeVia, Dial: probeDial, Time: probeClock}}
+		ao.ProbeMissing = src.get
+	}
 	var err error
 	switch {
 	case o.order != "":
@@ -381,7 +404,7 @@ var maxJoin = 0
 func (o *analyzeOptions) reportOptions() report.Options {
 	return report.Options{Explain: o.explain, Quiet: o.quiet, AllProfiles: o.profile == "all",
 		Rules: o.rules.policy != nil, Join: o.join, Events: o.events.index != nil,
-		Width: o.width, Files: o.files > 1}
+		Width: o.width, Files: o.files > 1, Probe: o.probeMissing}
 }
 
 // tableWidth is the width the table fits: --width, else the terminal's

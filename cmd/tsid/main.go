@@ -66,6 +66,9 @@ Usage:
   tsid analyze [flags] FILE...   analyze captures (pcap, pcapng, ASA/FTD text, gzip; "-" for stdin)
   tsid diagnose [flags] FILE...  why a client's HTTPS connections failed: DNS, TCP, TLS alerts,
                                  certificates, proxies, with the evidence and the next step
+  tsid probe [flags] HOST[:PORT]...
+                                 ask a server what TSID sees: its certificate, with or without
+                                 SNI, and the hostname each firewall profile logs
   tsid convert FILE -o OUT.pcap  turn an ASA/FTD 'show capture … dump' text into a pcap
   tsid rules check [flags] FILE...
                                  check URL rules against the hosts the captures log
@@ -79,9 +82,12 @@ Examples:
   tsid analyze --date 2026-11-02 asa-inside.txt
   tsid rules check --rules licensing.rules --fail-on verdict-differs capture.pcap
   tsid diagnose registration.pcap
+  tsid probe --no-sni tools.cisco.com
+  tsid analyze --probe-missing tls13-capture.pcap
 
 Run 'tsid analyze --help' for the analyze flags, profiles and output formats,
-'tsid convert --help' for text captures and 'tsid rules check --help' for URL rules.
+'tsid probe --help' for probing servers, 'tsid convert --help' for text
+captures and 'tsid rules check --help' for URL rules.
 `
 
 // run is the whole program: main only maps its error to an exit status.
@@ -99,6 +105,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return runConvert(args[1:], stdin, stdout, stderr)
 	case "rules":
 		return runRules(args[1:], stdin, stdout, stderr)
+	case "probe":
+		return runProbe(args[1:], stdin, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "tsid %s\n", versionString())
 		return nil
@@ -115,13 +123,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		if len(args) > 1 && args[1] == "diagnose" {
 			return runDiagnose([]string{"--help"}, stdin, stdout, stderr)
 		}
+		if len(args) > 1 && args[1] == "probe" {
+			return runProbe([]string{"--help"}, stdin, stdout, stderr)
+		}
 		fmt.Fprint(stdout, mainUsage)
 		return nil
 	default:
 		if strings.HasPrefix(args[0], "-") {
 			return usageErrorf("flags go after the command, e.g. 'tsid analyze %s FILE' (see 'tsid --help')", args[0])
 		}
-		return usageErrorf("unknown command %q (want analyze, convert, rules or version; see 'tsid --help')", args[0])
+		return usageErrorf("unknown command %q (want analyze, diagnose, probe, convert, rules or version; see 'tsid --help')", args[0])
 	}
 }
 

@@ -43,3 +43,14 @@ func (n *notes) printf(format string, args ...any) {
 	defer n.mu.Unlock()
 	n.prog.pause(func() { fmt.Fprintf(n.w, "tsid: "+format+"\n", args...) })
 }
+
+// alwaysf prints a "tsid: …" line even when quiet: what tsid did on the
+// network (the servers --probe-missing contacts) is never hidden.
+func (n *notes) alwaysf(format string, args ...any) {
+	if n == nil {
+		return
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.prog.pause(func() { fmt.Fprintf(n.w, "tsid: "+format+"\n", args...) })
+}

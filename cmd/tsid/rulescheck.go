@@ -75,6 +75,7 @@ func runRulesCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) err
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress bar")
 	fs.StringVar(&o.date, "date", "", "date of the times of day in ASA/FTD text captures, `YYYY-MM-DD`")
 	addEventFlags(fs, &o.events)
+	addProbeFlags(fs, &o)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
 			fmt.Fprint(stdout, rulesUsage+fs.FlagUsages()+rulesExamples)
