@@ -294,16 +294,8 @@ func runAnalyze(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	if werr == nil {
 		werr = w.Close(&sum)
 	}
-	if werr == nil {
-		werr = bw.Flush()
-	}
-	if commit != nil {
-		if cerr := commit(werr == nil); werr == nil {
-			werr = cerr
-		}
-	}
-	if werr != nil {
-		return &exitError{code: 2, msg: "writing output: " + werr.Error()}
+	if err := finishOutput(bw, commit, werr); err != nil {
+		return err
 	}
 	if !o.quiet && o.format != "table" {
 		fmt.Fprintf(stderr, "tsid: %s\n", report.SummaryLine(&sum))
@@ -440,6 +432,24 @@ func trimPkg(err error) string {
 		return s[i+2:]
 	}
 	return s
+}
+
+// finishOutput flushes bw (when not nil and nothing failed yet), commits
+// -o's file, kept only when everything was written, and turns a failure
+// into exit status 2.
+func finishOutput(bw *bufio.Writer, commit func(keep bool) error, werr error) error {
+	if werr == nil && bw != nil {
+		werr = bw.Flush()
+	}
+	if commit != nil {
+		if cerr := commit(werr == nil); werr == nil {
+			werr = cerr
+		}
+	}
+	if werr != nil {
+		return &exitError{code: 2, msg: "writing output: " + werr.Error()}
+	}
+	return nil
 }
 
 // atomicFile writes to a temporary file beside name and renames it into

@@ -173,16 +173,8 @@ func runDiagnose(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 	}
 	bw := bufio.NewWriter(out)
 	werr := report.WriteDiagnosis(bw, o.format, dsts)
-	if werr == nil {
-		werr = bw.Flush()
-	}
-	if commit != nil {
-		if cerr := commit(werr == nil); werr == nil {
-			werr = cerr
-		}
-	}
-	if werr != nil {
-		return &exitError{code: 2, msg: "writing output: " + werr.Error()}
+	if err := finishOutput(bw, commit, werr); err != nil {
+		return err
 	}
 	if !o.quiet {
 		for _, ce := range d.UnexplainedLog() {

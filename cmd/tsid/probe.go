@@ -207,16 +207,8 @@ func runProbe(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if werr == nil && !o.quiet && o.format == "table" && answered > 0 {
 		_, werr = fmt.Fprintf(bw, "\n%s\n", line)
 	}
-	if werr == nil {
-		werr = bw.Flush()
-	}
-	if commit != nil {
-		if cerr := commit(werr == nil); werr == nil {
-			werr = cerr
-		}
-	}
-	if werr != nil {
-		return &exitError{code: 2, msg: "writing output: " + werr.Error()}
+	if err := finishOutput(bw, commit, werr); err != nil {
+		return err
 	}
 	if !o.quiet && o.format != "table" && answered > 0 {
 		fmt.Fprintf(stderr, "tsid: %s\n", line)

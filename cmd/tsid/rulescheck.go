@@ -138,13 +138,8 @@ func runRulesCheck(args []string, stdin io.Reader, stdout, stderr io.Writer) err
 		werr = bw.Flush()
 	}
 	o.eventsDone(&sum, an.Profile().Name, stderr)
-	if commit != nil {
-		if cerr := commit(werr == nil); werr == nil {
-			werr = cerr
-		}
-	}
-	if werr != nil {
-		return &exitError{code: 2, msg: "writing output: " + werr.Error()}
+	if err := finishOutput(nil, commit, werr); err != nil {
+		return err
 	}
 	if res.inputErrs > 0 || o.events.damaged {
 		return &exitError{code: 2}

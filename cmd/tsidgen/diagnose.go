@@ -7,7 +7,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net/netip"
@@ -453,26 +452,7 @@ const (
 )
 
 func runDiagnose(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("tsidgen diagnose", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dir := fs.String("dir", "testdata/diagnose", "output directory")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
-		return err
-	}
-	files, err := writeDiagnose(*dir)
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		fmt.Fprintln(stdout, f)
-	}
-	return nil
+	return writeFiles("diagnose", "testdata/diagnose", args, stdout, stderr, nil, writeDiagnose)
 }
 
 // writeDiagnose writes every diagnose capture and the two CAs into dir

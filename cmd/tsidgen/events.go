@@ -47,24 +47,12 @@ type loggedConn struct {
 }
 
 func runEvents(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("tsidgen events", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	dir := fs.String("dir", "testdata/events", "output directory")
-	samples := fs.String("samples", "testdata/samples", "directory of the sample captures")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
-	}
-	if err := os.MkdirAll(*dir, 0o755); err != nil {
-		return err
-	}
-	files, err := writeEventLogs(*dir, *samples)
-	for _, f := range files {
-		fmt.Fprintln(stdout, f)
-	}
-	return err
+	var samples *string
+	return writeFiles("events", "testdata/events", args, stdout, stderr,
+		func(fs *flag.FlagSet) {
+			samples = fs.String("samples", "testdata/samples", "directory of the sample captures")
+		},
+		func(dir string) ([]string, error) { return writeEventLogs(dir, *samples) })
 }
 
 // writeEventLogs writes every sample log into dir from the captures in

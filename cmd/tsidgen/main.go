@@ -68,11 +68,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 }
 
 func runSamples(args []string, stdout, stderr io.Writer) error {
-	// The standard flag package, not pflag: the documented command line
-	// uses the single-dash "-dir" form.
-	fs := flag.NewFlagSet("tsidgen samples", flag.ContinueOnError)
+	return writeFiles("samples", "testdata/samples", args, stdout, stderr, nil, writeSamples)
+}
+
+// writeFiles runs a command that writes files into -dir (default def):
+// it parses the flags, more adding the command's own, makes the
+// directory, calls write and lists the files written, also those written
+// before an error. The standard flag package, not pflag: the documented
+// command lines use the single-dash "-dir" form.
+func writeFiles(name, def string, args []string, stdout, stderr io.Writer, more func(*flag.FlagSet), write func(dir string) ([]string, error)) error {
+	fs := flag.NewFlagSet("tsidgen "+name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	dir := fs.String("dir", "testdata/samples", "output directory")
+	dir := fs.String("dir", def, "output directory")
+	if more != nil {
+		more(fs)
+	}
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -82,12 +92,9 @@ func runSamples(args []string, stdout, stderr io.Writer) error {
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		return err
 	}
-	files, err := writeSamples(*dir)
-	if err != nil {
-		return err
-	}
+	files, err := write(*dir)
 	for _, f := range files {
 		fmt.Fprintln(stdout, f)
 	}
-	return nil
+	return err
 }
