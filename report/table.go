@@ -49,7 +49,10 @@ type column struct {
 	// to min after; 0: never cut there.
 	floor, min int
 	sub        string // the label of the value on the line below once moved; "": never moves
-	ipHeader   string // an address column: the header once its port moved below the row
+	// late: a name that moves below the row, whole, only when cutting it
+	// below its floor is all that is left (see fit).
+	late     bool
+	ipHeader string // an address column: the header once its port moved below the row
 }
 
 // The columns in the order of the row; fit keeps Time, File, Client,
@@ -61,8 +64,8 @@ var (
 		{header: "Initiator IP:Port", short: "Initiator", cap: 47, ipHeader: "Initiator IP"},
 		{header: "Responder IP:Port", short: "Responder", cap: 47, ipHeader: "Responder IP"},
 		{header: "TLS", cap: 7, sub: "tls"}, // "1.2" … "SSL 3.0", "0x7f1c"
-		{header: "SSL Server Name", short: "SNI", cap: 40, floor: 24, min: 9},
-		{header: "URL", cap: 48, floor: 32, min: 9},
+		{header: "SSL Server Name", short: "SNI", cap: 40, floor: 24, min: 9, sub: "sni", late: true},
+		{header: "URL", cap: 48, floor: 32, min: 9, sub: "url", late: true},
 		{header: "From", cap: 4, sub: "from"},
 	}
 	// With URL rules, the Action and Rule columns follow.
@@ -197,11 +200,15 @@ func (t *tableWriter) fix() error {
 // headers that have a short form give way to the data ("Initiator
 // IP:Port" to "Initiator", "SSL Server Name" to "SNI"), then long names
 // are cut in the middle down to their column's floor, then TLS, From and
-// last the ports of both addresses move to the line below the row
-// ("    tls 1.2, from san, ports 51514 -> 443"), and last names are cut
-// down to their column's min. Time, File, the addresses, SNI, URL, Action
-// and Rule stay in the row; addresses are never cut. A row that does not
-// fit even so (a width under some 70) is as narrow as it gets.
+// the ports of both addresses move to the line below the row
+// ("    tls 1.2, from san, ports 51514 -> 443"), then File, Action and
+// Rule are cut down to their min. A name cut shorter than its floor would
+// lose what the table is for ("toos" against "tools" as "http…o.com"), so
+// then the SNI moves below the row, whole, or if that is not enough the
+// URL, or both ("    url https://toos.cisco.com, tls 1.2, …"); what
+// still does not fit is cut to its min. Time and the addresses stay in
+// the row and are never cut. A row that does not fit even so (a width
+// under some 70) is as narrow as it gets.
 func (t *tableWriter) fit(data, dataIP []int) {
 	cols := t.columns()
 	rowWidth := func() int {
@@ -239,7 +246,7 @@ func (t *tableWriter) fit(data, dataIP []int) {
 	})
 	shrink(func(i int) int { return cols[i].floor })
 	for i, c := range cols {
-		if c.sub != "" && rowWidth() > t.width {
+		if c.sub != "" && !c.late && rowWidth() > t.width {
 			t.moved[i] = true
 		}
 	}
@@ -251,7 +258,39 @@ func (t *tableWriter) fit(data, dataIP []int) {
 			}
 		}
 	}
+	shrink(func(i int) int {
+		if cols[i].late {
+			return 0
+		}
+		return cols[i].min
+	})
+	t.moveNames(rowWidth)
 	shrink(func(i int) int { return cols[i].min })
+}
+
+// moveNames moves the late columns (SNI, URL) below the row while it is
+// wider than t.width: the first alone if that is enough, else the second
+// alone, else both.
+func (t *tableWriter) moveNames(rowWidth func() int) {
+	if rowWidth() <= t.width {
+		return
+	}
+	var late []int
+	for i, c := range t.columns() {
+		if c.late {
+			late = append(late, i)
+		}
+	}
+	for _, i := range late {
+		t.moved[i] = true
+		if rowWidth() <= t.width {
+			return
+		}
+		t.moved[i] = false
+	}
+	for _, i := range late {
+		t.moved[i] = true
+	}
 }
 
 // join lays out one row, without the columns moved below it. What
@@ -274,12 +313,19 @@ func (t *tableWriter) join(cells []string) string {
 }
 
 // movedLine is the line below the row with the cells of the columns fit
-// moved there: "    tls 1.2, from san"; "" when none moved.
+// moved there: "    tls 1.2, from san"; "" when none moved. A name moved
+// comes first, the URL before the SNI: it is the answer.
 func (t *tableWriter) movedLine(cells []string) string {
 	var items []string
+	for i := len(cells) - 1; i >= 0; i-- {
+		if t.moved[i] && t.cols[i].late {
+			items = append(items, t.cols[i].sub+" "+cells[i])
+		}
+	}
 	var ports []string
 	for i, c := range cells {
 		switch {
+		case t.moved[i] && t.cols[i].late:
 		case t.moved[i]:
 			items = append(items, t.cols[i].sub+" "+c)
 		case t.ports && t.cols[i].ipHeader != "":

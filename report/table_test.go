@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -113,13 +114,10 @@ func TestTableWidth80(t *testing.T) {
 					t.Errorf("line %d is %d runes wide, more than %d: %q", i+1, n, o.Width, l)
 				}
 			}
-			for _, h := range []string{"First Packet (UTC)", "Initiator", "Responder", "URL"} {
+			for _, h := range []string{"First Packet (UTC)", "Initiator", "Responder"} {
 				if !strings.Contains(head, h) {
 					t.Errorf("header %q lacks %q", head, h)
 				}
-			}
-			if !strings.Contains(head, "SSL Server Name") && !strings.Contains(head, "SNI") {
-				t.Errorf("header %q lacks the SNI column", head)
 			}
 			if o.Rules && (!strings.Contains(head, "Action") || !strings.HasSuffix(head, "Rule")) {
 				t.Errorf("header %q lacks Action and Rule", head)
@@ -127,12 +125,25 @@ func TestTableWidth80(t *testing.T) {
 			if o.Files && !strings.HasPrefix(row, "bran") {
 				t.Errorf("row %q does not start with the capture's base name", row)
 			}
-			// The SNI and the URL are cut in the middle: both ends stay.
-			if !strings.Contains(row, "10.0.0.1 ") || !strings.Contains(row, "  logi") || !strings.Contains(row, "  http") ||
-				!strings.Contains(row, ".com  ") || strings.Count(row, "…") < 2 {
-				t.Errorf("row %q: want both addresses, the SNI and URL cut in the middle", row)
+			if !strings.Contains(row, "10.0.0.1 ") || !strings.Contains(row, "10.0.0.2 ") {
+				t.Errorf("row %q: want both addresses", row)
 			}
-			if !strings.Contains(out, "\n    tls 1.2, from sni, ports 50000 -> 443\n") {
+			// The SNI and the URL are either columns, cut in the middle (both
+			// ends stay), or below the row, cut only to its width.
+			below := strings.Join(lines[2:], "\n")
+			for _, n := range []struct{ head, short, sub, start string }{
+				{"SSL Server Name", "SNI", "sni ", "logi"},
+				{"URL", "", "url ", "http"},
+			} {
+				inRow := strings.Contains(head, n.head) || n.short != "" && strings.Contains(head, n.short)
+				switch {
+				case inRow && !regexp.MustCompile(`  `+n.start+`\S*…\S*\.example\.com( |$)`).MatchString(row):
+					t.Errorf("row %q: want the %s cut in the middle", row, n.head)
+				case !inRow && !strings.Contains(below, "    "+n.sub+n.start):
+					t.Errorf("%s neither a column nor below the row:\n%s", n.head, out)
+				}
+			}
+			if !strings.Contains(below, "tls 1.2, from sni,") || !strings.Contains(below, "ports 50000 -> 443") {
 				t.Errorf("no line below the row with what moved:\n%s", out)
 			}
 			if t.Failed() {
@@ -176,6 +187,41 @@ func TestFoldLine(t *testing.T) {
 	} {
 		if got := foldLine(tc.line, tc.w); got != tc.want {
 			t.Errorf("foldLine(%q, %d) =\n%s\nwant\n%s", tc.line, tc.w, got, tc.want)
+		}
+	}
+}
+
+// TestTableKeepsNames: at any width the logged URL and the SNI of an
+// ordinary connection are shown whole, in the row or below it, never cut
+// to "http…o.com": the table exists to show "toos" against "tools".
+func TestTableKeepsNames(t *testing.T) {
+	rec := func(file, sni, url string) *analysis.Record {
+		return &analysis.Record{File: file, Time: analysis.Time(time.Date(2026, 11, 2, 9, 15, 0, 0, time.UTC)),
+			Client: "10.12.1.8:51514", Server: "72.163.4.38:443", TLSVersion: "TLS 1.2",
+			SNI: sni, SNIStatus: analysis.SNIPresent, URL: url, HostSource: "san"}
+	}
+	recs := []*analysis.Record{
+		rec("/captures/field-case.pcap", "", "https://toos.cisco.com"),
+		rec("/captures/field-case-sni.pcap", "tools.cisco.com", "https://tools.cisco.com"),
+	}
+	for w := 60; w <= 140; w += 5 {
+		for _, o := range []Options{{Width: w}, {Width: w, Files: true}, {Width: w, Files: true, Rules: true}} {
+			var b bytes.Buffer
+			tw := New("table", &b, o)
+			for _, r := range recs {
+				if err := tw.Write(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := tw.Close(&analysis.Summary{Files: 2}); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			for _, name := range []string{"https://toos.cisco.com", "https://tools.cisco.com", " tools.cisco.com"} {
+				if !strings.Contains(out, name) {
+					t.Errorf("width %d, files %v, rules %v: %q not shown whole:\n%s", w, o.Files, o.Rules, name, out)
+				}
+			}
 		}
 	}
 }
