@@ -58,6 +58,7 @@ type htmlWriter struct {
 	flagRows    map[string]int // flag name (before ":") -> flagged connections with it
 	verdicts    bool           // some row has a verdict
 	logged      bool           // some row has what the firewall logged
+	probed      int            // records decided on a certificate tsid's probe read
 }
 
 // htmlGroup is the connections of one logged host.
@@ -86,6 +87,7 @@ type htmlRow struct {
 	Why                       string   // which name the profile in use logs, and why it is that one
 	Others                    []string // picks that are on no name listed: "snort3: ? (needs …)"
 	CertStatus                string
+	CertFrom                  string // where a certificate not in the connection came from
 	Verdict                   *htmlVerdict
 	Intended                  []string
 	Logged                    *htmlLogged
@@ -124,6 +126,9 @@ func (h *htmlWriter) Write(r *analysis.Record) error {
 		if t.After(h.last) {
 			h.last = t
 		}
+	}
+	if r.CertStatus == analysis.CertProbed {
+		h.probed++
 	}
 	if !h.fileSet[r.File] {
 		h.fileSet[r.File] = true
@@ -224,6 +229,12 @@ func (h *htmlWriter) row(r *analysis.Record) htmlRow {
 		row.SNI, row.SNITitle = `""`, "sent, but empty"
 	default:
 		row.SNI, row.SNITitle = "-", "no SNI"
+	}
+	switch r.CertStatus {
+	case analysis.CertProbed:
+		row.CertFrom = "certificate from tsid's probe of the server at " + timeText(r.ProbedAt) + ", not from the capture"
+	case analysis.CertFromProbe:
+		row.CertFrom = "certificate from the firewall's own TSID probe in the capture, not from this connection"
 	}
 	row.Names, row.Others = htmlNames(r)
 	row.Why = htmlWhy(r, row.Names)
@@ -371,6 +382,7 @@ type htmlPage struct {
 	Flagged, More  int
 	FlagCounts     []htmlCount
 	Verdicts, Logs bool
+	Probed         int // records whose certificate tsid's probe read, not the capture
 }
 
 type htmlGroupRow struct {
@@ -388,6 +400,7 @@ func (h *htmlWriter) Close(s *analysis.Summary) error {
 		More:     h.more,
 		Verdicts: h.verdicts || h.o.Rules,
 		Logs:     h.logged || h.o.Events,
+		Probed:   h.probed,
 	}
 	if s != nil {
 		p.Summary = SummaryLine(s)

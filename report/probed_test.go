@@ -83,3 +83,39 @@ func TestProbedLines(t *testing.T) {
 		t.Errorf("CSV probe columns (-want +got):\n%s", diff)
 	}
 }
+
+// TestProbedHTML: the HTML report says where a certificate not in the
+// connection came from, next to its names.
+func TestProbedHTML(t *testing.T) {
+	at := analysis.Time(time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC))
+	for status, want := range map[string]string{
+		analysis.CertProbed:    "certificate from tsid&#39;s probe of the server at 2026-12-01T10:00:00.000000Z, not from the capture",
+		analysis.CertFromProbe: "certificate from the firewall&#39;s own TSID probe in the capture, not from this connection",
+		"present":              "",
+	} {
+		r := analysis.Record{Time: at, Client: "10.12.1.8:51514", Server: "72.163.4.38:443", TLSVersion: "TLS 1.3",
+			URL: "https://toos.cisco.com", Host: "toos.cisco.com", HostSource: "san", CertStatus: status, Flags: []string{"no-sni"},
+			Cert: &analysis.CertRecord{CN: "tools.cisco.com", SANDNS: []string{"toos.cisco.com", "tools.cisco.com"}}}
+		if status == analysis.CertProbed {
+			r.ProbedAt = at
+		}
+		var b bytes.Buffer
+		w := New("html", &b, Options{})
+		if err := w.Write(&r); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(&analysis.Summary{Files: 1, TLS: 1}); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if want != "" && !strings.Contains(out, `<div class="note">`+want+`</div>`) {
+			t.Errorf("%s: no %q in the HTML", status, want)
+		}
+		if want == "" && strings.Contains(out, "certificate from") {
+			t.Errorf("%s: a certificate origin note on a certificate from the connection", status)
+		}
+		if alone := strings.Contains(out, "Made by tsid from the capture alone"); alone == (status == analysis.CertProbed) {
+			t.Errorf("%s: the footer says the capture alone: %v", status, alone)
+		}
+	}
+}
