@@ -181,6 +181,7 @@ func (c *connStream) record(hs *tlsparse.Handshake) {
 		if dns := c.fr.asm.DNS; dns != nil && client.IsValid() {
 			j.dns = dns.Names(client.Addr(), server.Addr(), c.info.First)
 		}
+		c.fr.an.prefetchProbe(&j)
 	}
 	if !c.fr.stage.add(j) {
 		c.fr.broken = true

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"sync"
 	"time"
@@ -34,9 +35,11 @@ import (
 // CertSource fetches the certificate chain a server presents to a TLS
 // connection with the given SNI ("" for none): the chain leaf first, and
 // when it was read. It is called at most once per server and SNI per
-// Analyzer, from the goroutines that analyze files, possibly at once; it
-// must bound its own time (package probe's Options.Timeout). An error, or
-// an empty chain, leaves the connections to that server as they were.
+// Analyzer, on goroutines of its own while the capture is read: up to 8
+// at once for different servers, one at a time and in the order the
+// connections ended for the same server. It must bound its own time
+// (package probe's Options.Timeout). An error, or an empty chain, leaves
+// the connections to that server as they were.
 type CertSource func(server netip.AddrPort, sni string) (chain []*tlsparse.Certificate, at time.Time, err error)
 
 // probeKey is what a probe mimics of a connection.
@@ -53,35 +56,77 @@ type probeCall struct {
 	err   error
 }
 
+// maxProbes bounds the probes under way at once: a capture of many TLS 1.3
+// servers is probed in parallel, not one after the other.
+const maxProbes = 8
+
 // probeCache holds the probes of a run, so that each server and SNI is
 // probed once even when several files ask at once. The zero value is ready.
 type probeCache struct {
-	mu sync.Mutex
-	m  map[probeKey]*probeCall
+	mu   sync.Mutex
+	m    map[probeKey]*probeCall
+	last map[netip.AddrPort]*probeCall // each server's latest call, which its next one waits for
+	sem  chan struct{}                 // room for maxProbes under way
 }
 
-// get returns the answer for k, asking src only when no other caller has.
-func (c *probeCache) get(k probeKey, src CertSource) *probeCall {
+// start returns the call for k, starting it on a goroutine of its own when
+// nobody asked for k before. A server is asked one SNI at a time, in the
+// order they were asked for (so that a server that refused is not asked
+// again; see the CertSource), different servers at once, at most
+// maxProbes of them. The packet side starts each probe as soon as a
+// connection needs one, so that the probes run while the capture is read.
+func (c *probeCache) start(k probeKey, src CertSource) *probeCall {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if call := c.m[k]; call != nil {
-		c.mu.Unlock()
-		<-call.done
 		return call
 	}
 	if c.m == nil {
 		c.m = map[probeKey]*probeCall{}
+		c.last = map[netip.AddrPort]*probeCall{}
+		c.sem = make(chan struct{}, maxProbes)
 	}
 	call := &probeCall{done: make(chan struct{})}
 	c.m[k] = call
-	c.mu.Unlock()
-	defer close(call.done) // also when src panics: the waiters must not hang
-	call.err = errNoAnswer
-	call.chain, call.at, call.err = src(k.server, k.sni)
+	prev := c.last[k.server]
+	c.last[k.server] = call
+	go func() {
+		defer close(call.done) // also when src panics: the waiters must not hang
+		if prev != nil {
+			<-prev.done
+		}
+		c.sem <- struct{}{}
+		defer func() { <-c.sem }()
+		defer func() {
+			if p := recover(); p != nil {
+				call.chain, call.err = nil, fmt.Errorf("%w: %v", errNoAnswer, p)
+			}
+		}()
+		call.err = errNoAnswer
+		call.chain, call.at, call.err = src(k.server, k.sni)
+	}()
+	return call
+}
+
+// get returns the answer for k, asking src only when no other caller has.
+func (c *probeCache) get(k probeKey, src CertSource) *probeCall {
+	call := c.start(k, src)
+	<-call.done
 	return call
 }
 
 // errNoAnswer stands for a CertSource that panicked, for the waiters.
 var errNoAnswer = errors.New("analysis: the certificate source did not answer")
+
+// prefetchProbe starts the probe j will need, if any, as the packet side
+// hands j on: the record stage then finds it under way or done.
+func (an *Analyzer) prefetchProbe(j *job) {
+	if src := an.opts.ProbeMissing; src != nil {
+		if k, ok := probeTarget(j); ok {
+			an.probes.start(k, src)
+		}
+	}
+}
 
 // probeTarget returns what a probe of j's server mimics, and whether j is a
 // connection to probe (see the top of this file).
