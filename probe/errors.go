@@ -116,6 +116,10 @@ func dialCause(err error, timeout time.Duration) (string, []error) {
 	return plain(err), nil
 }
 
+// alertProtocolVersion is the alert of a server that speaks none of the
+// versions offered (RFC 8446, Section 6.2).
+const alertProtocolVersion = 70
+
 // handshakeError explains a handshake that ended before the server's
 // certificate, from the error crypto/tls returned and what the server
 // sent (hs, received).
@@ -126,7 +130,10 @@ func handshakeError(err error, timeout time.Duration, hs *tlsparse.Handshake, re
 	}
 	if a, ok := serverAlert(hs); ok {
 		msg := "TLS handshake failed: the server sent alert " + a.Name()
-		if sni == "" {
+		switch {
+		case a.Description == alertProtocolVersion:
+			msg += " (it speaks none of the TLS versions offered; tsid offers 1.2 and 1.3, or the one --tls names)"
+		case sni == "":
 			switch a.Description {
 			case 40, 112, 80: // handshake_failure, unrecognized_name, internal_error
 				msg += " (it may want an SNI: --sni NAME)"
