@@ -119,3 +119,23 @@ func TestProbedHTML(t *testing.T) {
 		}
 	}
 }
+
+// TestHTMLFooterSources: the footer names what the report was made from.
+func TestHTMLFooterSources(t *testing.T) {
+	for _, tc := range []struct {
+		o    Options
+		want string
+	}{
+		{Options{}, "Made by tsid from the capture alone;"},
+		{Options{Events: true}, "Made by tsid from the capture, the firewall's log;"},
+	} {
+		var b bytes.Buffer
+		w := New("html", &b, tc.o)
+		if err := w.Close(&analysis.Summary{Files: 1}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(b.String(), tc.want) {
+			t.Errorf("events %v: no %q in the footer", tc.o.Events, tc.want)
+		}
+	}
+}
