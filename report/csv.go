@@ -20,6 +20,7 @@ type csvWriter struct {
 	events bool // --events: the logged_* columns
 	probe  bool // tsid's probes: the probed_at and probe_* columns
 	header bool
+	row    []string // reused for each record's cells: csv.Writer copies them out
 }
 
 var csvColumns = []string{"time", "file", "client", "server", "sni", "tls_version", "cert_status",
@@ -92,7 +93,7 @@ func (c *csvWriter) Write(r *analysis.Record) error {
 		}
 	}
 	j := func(s []string) string { return strings.Join(s, ";") }
-	row := []string{timeText(r.Time), r.File, r.Client, r.Server, r.SNI, r.TLSVersion, r.CertStatus}
+	row := append(c.row[:0], timeText(r.Time), r.File, r.Client, r.Server, r.SNI, r.TLSVersion, r.CertStatus)
 	if ce := r.Cert; ce != nil {
 		row = append(row, ce.Subject, ce.CN, j(ce.OU), j(ce.O), j(ce.SANDNS), j(ce.SANIP), ce.Issuer,
 			timeText(ce.NotBefore), timeText(ce.NotAfter), ce.SHA256, strconv.FormatBool(ce.SelfSigned))
@@ -144,6 +145,7 @@ func (c *csvWriter) Write(r *analysis.Record) error {
 	for i, v := range row {
 		row[i] = csvCell(v)
 	}
+	c.row = row
 	return c.w.Write(row)
 }
 
