@@ -298,6 +298,13 @@ func (t *tableWriter) moveNames(rowWidth func() int) {
 // row's layout never depends on it.
 func (t *tableWriter) join(cells []string) string {
 	var b strings.Builder
+	t.appendJoined(&b, cells)
+	return b.String()
+}
+
+// appendJoined writes what join returns to b.
+func (t *tableWriter) appendJoined(b *strings.Builder, cells []string) {
+	pad := 0 // spaces owed before the next cell: none after the last
 	for i, c := range cells {
 		if t.moved[i] {
 			continue
@@ -306,10 +313,21 @@ func (t *tableWriter) join(cells []string) string {
 			c, _ = splitPort(c)
 		}
 		c = cut(c, t.widths[i])
+		writeSpaces(b, pad)
 		b.WriteString(c)
-		b.WriteString(strings.Repeat(" ", max(0, t.widths[i]-width(c))+2))
+		pad = max(0, t.widths[i]-width(c)) + 2
 	}
-	return strings.TrimRight(b.String(), " ")
+}
+
+// spaces is padding to write from without allocating.
+const spaces = "                                                                "
+
+func writeSpaces(b *strings.Builder, n int) {
+	for n > len(spaces) {
+		b.WriteString(spaces)
+		n -= len(spaces)
+	}
+	b.WriteString(spaces[:n])
 }
 
 // movedLine is the line below the row with the cells of the columns fit
@@ -459,7 +477,7 @@ func foldLine(line string, w int) string {
 func (t *tableWriter) row(r *analysis.Record) error {
 	var b strings.Builder
 	cells := t.cells(r)
-	b.WriteString(t.join(cells))
+	t.appendJoined(&b, cells)
 	b.WriteByte('\n')
 	if l := t.movedLine(cells); l != "" {
 		b.WriteString(l + "\n")
