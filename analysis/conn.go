@@ -20,9 +20,78 @@ type connStream struct {
 	fr        *fileRun
 	info      *pcaps.ConnInfo
 	obs       *tlsparse.Observer
+	early     *earlyBytes // the first bytes, while too few to be worth an observer
 	anomalies []string
 	done      bool
 	socks     *socksState // the client's first bytes while they may be a SOCKS request
+}
+
+// earlyBytes holds a connection's first few bytes, both directions in the
+// order they came, until they no longer fit (then an observer reads them
+// and what follows) or the connection ends. A scan, a slow-hello attack or
+// the busy outside interface of a firewall holds many connections that
+// sent a few bytes and nothing more: each costs these 128 bytes, which the
+// collector does not scan, instead of an observer's 416 and its buffers.
+// Each piece is a header byte (the direction, and earlyGap for a gap) and
+// a length byte, then its bytes.
+type earlyBytes struct {
+	n int
+	b [earlyCap]byte
+}
+
+const (
+	earlyCap = 120
+	earlyGap = 2 // header bit: a gap, no bytes
+)
+
+// keepEarly keeps b, when it fits with what came before, and reports
+// whether it did.
+func (c *connStream) keepEarly(dir pcaps.Dir, b []byte, gap bool) bool {
+	if c.obs != nil {
+		return false
+	}
+	e := c.early
+	if e == nil {
+		if 2+len(b) > earlyCap {
+			return false
+		}
+		e = &earlyBytes{}
+		c.early = e
+	}
+	if e.n+2+len(b) > earlyCap {
+		return false
+	}
+	h := byte(dir)
+	if gap {
+		h |= earlyGap
+	}
+	e.b[e.n], e.b[e.n+1] = h, byte(len(b))
+	e.n += 2 + copy(e.b[e.n+2:], b)
+	return true
+}
+
+// replayEarly feeds the bytes kept to o in their order and forgets them;
+// true when o decided on them (what came after would not have reached it).
+func (c *connStream) replayEarly(o *tlsparse.Observer) bool {
+	e := c.early
+	if e == nil {
+		return false
+	}
+	c.early = nil
+	for b := e.b[:e.n]; len(b) >= 2; {
+		h, n := b[0], int(b[1])
+		dir := tlsparse.Dir(h &^ earlyGap)
+		piece := b[2 : 2+n]
+		b = b[2+n:]
+		if h&earlyGap != 0 {
+			o.Gap(dir)
+			continue
+		}
+		if o.Data(dir, piece) {
+			return true
+		}
+	}
+	return false
 }
 
 // socksState reads the target of a SOCKS request (tlsparse.SOCKSTarget)
@@ -80,7 +149,9 @@ func (c *connStream) socksHost() string {
 // maxSpareObservers bounds the observers kept for reuse per file.
 const maxSpareObservers = 256
 
-func (c *connStream) observer() *tlsparse.Observer {
+// observer returns the connection's observer, taking one when it has none
+// and feeding it the bytes kept until then; decided: it decided on them.
+func (c *connStream) observer() (o *tlsparse.Observer, decided bool) {
 	if c.obs == nil {
 		fr := c.fr
 		if n := len(fr.spareObs); n > 0 {
@@ -88,15 +159,17 @@ func (c *connStream) observer() *tlsparse.Observer {
 		} else {
 			c.obs = tlsparse.NewObserver()
 		}
+		decided = c.replayEarly(c.obs)
 	}
-	return c.obs
+	return c.obs, decided
 }
 
 // handshake returns what the observer found and gives the observer back.
 func (c *connStream) handshake() (hs *tlsparse.Handshake, decided bool) {
-	if c.obs == nil {
+	if c.obs == nil && c.early == nil {
 		return &tlsparse.Handshake{ClientDir: tlsparse.DirUnknown}, false // no bytes: not TLS
 	}
+	c.observer() // the bytes kept, if that is all there was
 	hs, decided = c.obs.Handshake(), c.obs.Decided()
 	if len(c.fr.spareObs) < maxSpareObservers {
 		c.obs.Reset()
@@ -113,7 +186,11 @@ func (c *connStream) Data(dir pcaps.Dir, b []byte, ts time.Time) bool {
 	if c.socks == nil || !c.socks.done {
 		c.socksData(dir, b)
 	}
-	if c.observer().Data(tlsparse.Dir(dir), b) {
+	if c.keepEarly(dir, b, false) {
+		return true
+	}
+	o, decided := c.observer()
+	if decided || o.Data(tlsparse.Dir(dir), b) {
 		c.finish()
 		return false
 	}
@@ -121,8 +198,13 @@ func (c *connStream) Data(dir pcaps.Dir, b []byte, ts time.Time) bool {
 }
 
 func (c *connStream) Gap(dir pcaps.Dir, n int) {
-	if !c.done {
-		c.observer().Gap(tlsparse.Dir(dir))
+	if c.done || c.keepEarly(dir, nil, true) {
+		return
+	}
+	if o, decided := c.observer(); decided {
+		c.finish()
+	} else {
+		o.Gap(tlsparse.Dir(dir))
 	}
 }
 
