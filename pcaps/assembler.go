@@ -525,25 +525,47 @@ func (c *conn) dir(src netip.AddrPort) Dir {
 }
 
 func (a *Assembler) newConn(k connKey, src, dst netip.AddrPort, syn, ack bool, ts time.Time) *conn {
+	// At the cap, the entry made room for is the new connection's: its
+	// Stream has ended (its *ConnInfo is valid for the connection's life
+	// only) and nothing here points at it any more. A capture that keeps
+	// Config.MaxConns connections tracked then takes no new memory for
+	// them, which a million half-open connections made the kernel hand
+	// out page by page.
+	var reuse *conn
 	for len(a.conns) >= a.cfg.MaxConns && len(a.closed) > 0 {
-		if old := a.closed[0]; a.conns[old.key()] == old {
-			a.remove(old)
-		}
+		old := a.closed[0]
 		a.closed[0] = nil
 		a.closed = a.closed[1:]
+		if a.conns[old.key()] == old {
+			a.remove(old)
+			reuse = old // in neither the map, the cache, the lists nor the queue
+		}
 	}
 	for len(a.conns) >= a.cfg.MaxConns && a.tail != nil {
 		old := a.tail
 		a.stats.Evicted++
 		a.end(old, EndEvicted, ts)
 		a.remove(old)
+		// An evicted entry need not linger (it is out of the map): off
+		// the closed queue, where end put it last.
+		if n := len(a.closed); n > 0 && a.closed[n-1] == old {
+			a.closed[n-1] = nil
+			a.closed = a.closed[:n-1]
+			reuse = old
+		}
 	}
 	a.nextID++
-	if len(a.slab) == 0 {
-		a.slab = make([]conn, connSlab)
+	var c *conn
+	if reuse != nil {
+		c = reuse
+		*c = conn{}
+	} else {
+		if len(a.slab) == 0 {
+			a.slab = make([]conn, connSlab)
+		}
+		c = &a.slab[0]
+		a.slab = a.slab[1:]
 	}
-	c := &a.slab[0]
-	a.slab = a.slab[1:]
 	c.info = ConnInfo{ID: a.nextID, A: src, B: dst, SYN: syn && !ack, First: ts, Outer: a.dec.p.outer}
 	c.resetBy = NoDir
 	if syn && ack { // SYN-ACK first: its receiver initiated

@@ -1,6 +1,9 @@
 package pcaps
 
 import (
+	"math/rand/v2"
+	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -366,3 +369,91 @@ func TestDirString(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+// TestAssemblerReuseAtCap: at Config.MaxConns the entry of an evicted or
+// lingering connection is the next one's. With a cap of 3 and connections
+// on 8 ports opening, sending, closing and coming back at random, every
+// connection still ends exactly once, after its last event, and gets only
+// its own bytes (each byte is its client's port), and the ConnInfo a
+// Stream sees stays its own until End.
+func TestAssemblerReuseAtCap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(12, 34))
+	for trial := range 50 {
+		var live []*infoChecker
+		var all []*infoChecker
+		a := NewAssembler(func(c *ConnInfo) Stream {
+			ch := &infoChecker{t: t, info: c, copy: *c}
+			live = append(live, ch)
+			all = append(all, ch)
+			return ch
+		}, Config{MaxConns: 3})
+		seqs := map[int]uint32{}
+		for i := range 400 {
+			port := 1 + rng.IntN(8)
+			from := netip.AddrPortFrom(netip.MustParseAddr("10.0.0.1"), uint16(port))
+			s := tseg{from: from.String(), to: srv, flags: "A"}
+			switch op := rng.IntN(10); {
+			case op == 0:
+				s.flags, s.seq = "S", 1000*uint32(port)
+				seqs[port] = s.seq + 1
+			case op == 1:
+				s.flags, s.seq = "R", seqs[port]
+			case op == 2:
+				s.flags, s.seq = "AF", seqs[port]
+				seqs[port]++
+			default:
+				if seqs[port] == 0 {
+					seqs[port] = 1000*uint32(port) + 1
+				}
+				s.seq = seqs[port]
+				s.data = strings.Repeat(string(rune('A'+port)), 1+rng.IntN(5))
+				seqs[port] += uint32(len(s.data))
+			}
+			b := ipTCP(t, s)
+			a.Packet(b, ci(i, b), LinkRaw)
+			for _, ch := range live {
+				ch.check()
+			}
+		}
+		a.Close()
+		for _, ch := range all {
+			if ch.ended != 1 {
+				t.Fatalf("trial %d: connection %d ended %d times", trial, ch.copy.ID, ch.ended)
+			}
+		}
+	}
+}
+
+// infoChecker is a Stream that checks its ConnInfo and its bytes.
+type infoChecker struct {
+	t     *testing.T
+	info  *ConnInfo
+	copy  ConnInfo
+	ended int
+}
+
+func (c *infoChecker) check() {
+	if c.ended == 0 && *c.info != c.copy {
+		c.t.Fatalf("ConnInfo of connection %d changed before End: %+v", c.copy.ID, *c.info)
+	}
+}
+
+func (c *infoChecker) Data(d Dir, b []byte, ts time.Time) bool {
+	c.check()
+	if c.ended > 0 {
+		c.t.Fatalf("connection %d: Data after End", c.copy.ID)
+	}
+	client := c.copy.A
+	if d == BtoA {
+		client = c.copy.B
+	}
+	for _, x := range b {
+		if want := byte('A' + client.Port()); x != want {
+			c.t.Fatalf("connection %d (%v): byte %q, want %q", c.copy.ID, client, x, want)
+		}
+	}
+	return true
+}
+func (c *infoChecker) Gap(Dir, int)        { c.check() }
+func (c *infoChecker) Anomaly(Dir, string) { c.check() }
+func (c *infoChecker) End(Ending)          { c.check(); c.ended++ }

@@ -133,7 +133,7 @@ func writePcapRaw(order binary.AppendByteOrder, nano bool, link uint32, pkts []p
 
 // event log of a recording Stream.
 type recorder struct {
-	info   *ConnInfo
+	info   ConnInfo // a copy: the Assembler reuses *ConnInfo after End
 	events []string
 	data   [2]bytes.Buffer
 	// stopAfter makes Data return false once that many bytes arrived in
@@ -169,7 +169,7 @@ type recorders struct {
 }
 
 func (rs *recorders) factory(c *ConnInfo) Stream {
-	r := &recorder{info: c, stopAfter: rs.stopAfter}
+	r := &recorder{info: *c, stopAfter: rs.stopAfter}
 	rs.conns = append(rs.conns, r)
 	return r
 }

@@ -140,7 +140,9 @@ type Stream interface {
 }
 
 // StreamFactory makes the Stream of a new connection. *ConnInfo stays valid
-// and unchanged for the connection's life.
+// and unchanged for the connection's life, until its Stream's End returns:
+// then the Assembler may reuse it for another connection, so a Stream
+// that keeps what it holds copies it.
 type StreamFactory func(c *ConnInfo) Stream
 
 // itoa avoids strconv in String methods that may run on hot paths of callers.
