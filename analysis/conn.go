@@ -55,7 +55,13 @@ func (c *connStream) keepEarly(dir pcaps.Dir, b []byte, gap bool) bool {
 		if 2+len(b) > earlyCap {
 			return false
 		}
-		e = &earlyBytes{}
+		fr := c.fr
+		if n := len(fr.spareEarly); n > 0 {
+			e, fr.spareEarly = fr.spareEarly[n-1], fr.spareEarly[:n-1]
+			e.n = 0
+		} else {
+			e = &earlyBytes{}
+		}
 		c.early = e
 	}
 	if e.n+2+len(b) > earlyCap {
@@ -78,6 +84,9 @@ func (c *connStream) replayEarly(o *tlsparse.Observer) bool {
 		return false
 	}
 	c.early = nil
+	if len(c.fr.spareEarly) < maxSpareObservers {
+		defer func() { c.fr.spareEarly = append(c.fr.spareEarly, e) }()
+	}
 	for b := e.b[:e.n]; len(b) >= 2; {
 		h, n := b[0], int(b[1])
 		dir := tlsparse.Dir(h &^ earlyGap)

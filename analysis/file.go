@@ -94,7 +94,8 @@ type fileRun struct {
 	broken bool         // the stage failed; stop reading
 	udp    *udpFlows    // QUIC and DTLS over UDP
 
-	spareObs []*tlsparse.Observer // observers to reuse (packet side)
+	spareObs   []*tlsparse.Observer // observers to reuse (packet side)
+	spareEarly []*earlyBytes        // early byte buffers to reuse (packet side)
 
 	// Used by the record stage only.
 	late      map[uint64]bool // connections passed over while undecided
