@@ -235,7 +235,7 @@ func (c *connStream) End(e pcaps.Ending) {
 		// tracking) let go of the connection: what came next is unknown,
 		// which is not the same as a server that sent no certificate.
 		if hs.IsTLS && !decided {
-			c.anomalies = unfinished(hs, c.anomalies, "handshake-unfinished:"+e.Reason.String())
+			c.anomalies = unfinished(hs, c.anomalies, unfinishedBy(e.Reason))
 		}
 	}
 	if hs.IsTLS && !decided && hs.ClientDir >= 0 && e.Packets[1-hs.ClientDir] == 0 {
@@ -243,6 +243,26 @@ func (c *connStream) End(e pcaps.Ending) {
 	}
 	c.record(hs)
 }
+
+// unfinishedBy is the anomaly of a handshake left undecided when the
+// connection ended for reason r: a string per reason, not per connection.
+func unfinishedBy(r pcaps.EndReason) string {
+	switch r {
+	case pcaps.EndEOF:
+		return unfinishedEOF
+	case pcaps.EndIdle:
+		return unfinishedIdle
+	case pcaps.EndEvicted:
+		return unfinishedEvicted
+	}
+	return "handshake-unfinished:" + r.String()
+}
+
+var (
+	unfinishedEOF     = "handshake-unfinished:" + pcaps.EndEOF.String()
+	unfinishedIdle    = "handshake-unfinished:" + pcaps.EndIdle.String()
+	unfinishedEvicted = "handshake-unfinished:" + pcaps.EndEvicted.String()
+)
 
 // unfinished marks a handshake the capture did not show to its decision:
 // incomplete, and a certificate not seen is unknown, not missing. It

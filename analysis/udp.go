@@ -173,7 +173,7 @@ func (u *udpFlows) finish(f *udpFlow, why pcaps.EndReason) {
 	// QUIC's certificate is encrypted whatever the capture shows.
 	if j.hs != nil && f.dtls != nil && !f.dtls.Done() {
 		if why != 0 {
-			j.anomalies = unfinished(j.hs, j.anomalies, "handshake-unfinished:"+why.String())
+			j.anomalies = unfinished(j.hs, j.anomalies, unfinishedBy(why))
 		}
 		if !f.serverSeen {
 			j.anomalies = unfinished(j.hs, j.anomalies, AnomalyServerNotCaptured)
