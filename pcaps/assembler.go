@@ -109,7 +109,7 @@ func (a *Assembler) lookup(k *connKey) *conn {
 	if c := *slot; c != nil && c.is(k) {
 		return c
 	}
-	c := a.conns[*k]
+	c := a.conns.get(k)
 	if c != nil {
 		*slot = c
 	}
@@ -298,7 +298,7 @@ type Assembler struct {
 	dnsAddrs   []netip.Addr // reused for the addresses of each DNS response
 	dec        decoder
 	stats      Stats
-	conns      map[connKey]*conn
+	conns      connTable
 	recent     [recentSize]*conn // a cache in front of conns, by recentSlot
 	head, tail *conn
 	closed     []*conn  // ended connections lingering, oldest first
@@ -328,7 +328,6 @@ func NewAssembler(f StreamFactory, cfg Config) *Assembler {
 		DNS:     NewDNSTable(cfg.MaxDNS),
 		factory: f,
 		cfg:     cfg,
-		conns:   make(map[connKey]*conn),
 	}
 	if cfg.DNSLookups != nil {
 		a.lookups = newLookupLog(cfg.DNSLookups, cfg.IdleTimeout)
@@ -434,7 +433,7 @@ func (a *Assembler) Flush(now time.Time) {
 	}
 	for len(a.closed) > 0 {
 		c := a.closed[0]
-		if a.conns[c.key()] == c && c.since(now) < closedLinger {
+		if k := c.key(); a.conns.get(&k) == c && c.since(now) < closedLinger {
 			break
 		}
 		a.remove(c)
@@ -457,7 +456,7 @@ func (a *Assembler) Close() {
 	for _, c := range live {
 		a.end(c, EndEOF, a.now)
 	}
-	clear(a.conns)
+	a.conns.clear()
 	clear(a.recent[:])
 	a.closed = nil
 	if a.lookups != nil {
@@ -532,16 +531,16 @@ func (a *Assembler) newConn(k connKey, src, dst netip.AddrPort, syn, ack bool, t
 	// them, which a million half-open connections made the kernel hand
 	// out page by page.
 	var reuse *conn
-	for len(a.conns) >= a.cfg.MaxConns && len(a.closed) > 0 {
+	for a.conns.len() >= a.cfg.MaxConns && len(a.closed) > 0 {
 		old := a.closed[0]
 		a.closed[0] = nil
 		a.closed = a.closed[1:]
-		if a.conns[old.key()] == old {
+		if k := old.key(); a.conns.get(&k) == old {
 			a.remove(old)
 			reuse = old // in neither the map, the cache, the lists nor the queue
 		}
 	}
-	for len(a.conns) >= a.cfg.MaxConns && a.tail != nil {
+	for a.conns.len() >= a.cfg.MaxConns && a.tail != nil {
 		old := a.tail
 		a.stats.Evicted++
 		a.end(old, EndEvicted, ts)
@@ -572,7 +571,7 @@ func (a *Assembler) newConn(k connKey, src, dst netip.AddrPort, syn, ack bool, t
 		c.info.A, c.info.B = dst, src
 		c.info.Outer[0], c.info.Outer[1] = c.info.Outer[1], c.info.Outer[0]
 	}
-	a.conns[k] = c
+	a.conns.set(&k, c)
 	a.stats.Conns++
 	c.s = a.factory(&c.info)
 	return c
@@ -620,9 +619,7 @@ func (a *Assembler) remove(c *conn) {
 		a.unlink(c)
 	}
 	k := c.key()
-	if a.conns[k] == c {
-		delete(a.conns, k)
-	}
+	a.conns.delete(&k, c)
 	if slot := &a.recent[k.recentSlot()]; *slot == c {
 		*slot = nil
 	}

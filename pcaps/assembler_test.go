@@ -218,14 +218,14 @@ func TestClosedLinger(t *testing.T) {
 	for i, s := range pkts {
 		a.Packet(ipTCP(t, s), ci(i, ipTCP(t, s)), LinkRaw)
 	}
-	if n := len(a.conns); n != 1 {
+	if n := a.conns.len(); n != 1 {
 		t.Fatalf("%d entries after close, want the 1 lingering", n)
 	}
 	// A packet after the linger time moves the clock; the entry is gone.
 	later := c2s(104, 502, "A", "")
 	b := ipTCP(t, later)
 	a.Packet(b, ci(late, b), LinkRaw)
-	if n := len(a.conns); n != 0 {
+	if n := a.conns.len(); n != 0 {
 		t.Errorf("%d entries %v after close, want none", n, closedLinger)
 	}
 	if st := a.Stats(); st.Conns != 1 || st.Stray != 2 {
