@@ -151,6 +151,8 @@ func (an *Analyzer) record(fr *fileRun, j *job) *Record {
 	var as sniid.Assessment
 	if an.opts.Explain {
 		as = sniid.Assess(&f, an.chosen, an.others)
+	} else if f.Blank() {
+		as = fr.blankAssessment(&f, an)
 	} else { // the traces are only for --explain
 		as = sniid.AssessBrief(&f, an.chosen, an.others, fr.decisions)
 		fr.decisions = as.Profiles // reused: nothing keeps them past this record
@@ -189,6 +191,29 @@ func (an *Analyzer) record(fr *fileRun, j *job) *Record {
 	}
 	escapeRecord(r, certBad)
 	return r
+}
+
+// blankKey is what the assessment of blank facts depends on (sniid.Facts.Blank).
+type blankKey struct {
+	sniStatus, certStatus string
+	resumed, incomplete   bool
+}
+
+// blankAssessment is the assessment of blank facts, decided once per kind
+// for the file: a scan or a slow-hello attack brings thousands of
+// connections that showed nothing but a few bytes. The answer is shared:
+// its Flags and Profiles are only read.
+func (fr *fileRun) blankAssessment(f *sniid.Facts, an *Analyzer) sniid.Assessment {
+	k := blankKey{f.SNIStatus, f.CertStatus, f.Resumed, f.Incomplete}
+	if as, ok := fr.blank[k]; ok {
+		return as
+	}
+	as := sniid.AssessBrief(f, an.chosen, an.others, nil)
+	if fr.blank == nil {
+		fr.blank = map[blankKey]sniid.Assessment{}
+	}
+	fr.blank[k] = as
+	return as
 }
 
 // ja4Transport is JA4's first character for a record's transport.

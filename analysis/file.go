@@ -102,6 +102,7 @@ type fileRun struct {
 	certs     map[*tlsparse.Certificate]*certView
 	verdicts  map[string]*Verdict           // URL policy verdicts by name (fileRun.verdict)
 	decisions []sniid.Decision              // room for a record's decisions (sniid.AssessBrief)
+	blank     map[blankKey]sniid.Assessment // assessments of blank facts, by kind (blankAssessment)
 	facts     map[*Record]*probeFacts       // finished TLS records' facts for probe matching, until emitted
 	hold      []*held                       // records held back for their probes (probe.go)
 	holdBy    map[[2]netip.AddrPort][]*held // hold by endpoints (client, server), oldest first

@@ -100,6 +100,18 @@ type Facts struct {
 	Incomplete bool // the handshake was not seen completely
 }
 
+// Blank reports whether f holds nothing but SNIStatus, CertStatus,
+// Resumed, Incomplete and Time: no name, no certificate field, no flag
+// of the hello. Its assessment then depends on those four alone (Time
+// matters only against a certificate's validity), so a caller deciding
+// many such connections (a scan: a SYN, a SYN-ACK and a few bytes each)
+// may decide one of each kind and reuse the answer.
+func (f *Facts) Blank() bool {
+	return f.SNI == "" && len(f.SANDNS) == 0 && len(f.SANIP) == 0 && len(f.CNs) == 0 && len(f.OUs) == 0 &&
+		len(f.Chain) == 0 && len(f.DNSNames) == 0 && f.ConnectName == "" && !f.SelfSigned &&
+		f.NotBefore.IsZero() && f.NotAfter.IsZero() && !f.ECH && !f.SSLv2
+}
+
 // certPresent reports whether the certificate fields may be used.
 func (f *Facts) certPresent() bool { return f.CertStatus == CertPresent || f.CertStatus == CertProbed }
 
