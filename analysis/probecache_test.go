@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/tsid-project/tsid/tlsparse"
 )
 
 // TestProbeCacheParallel: probes of different servers run at once (each
@@ -25,13 +23,13 @@ func TestProbeCacheParallel(t *testing.T) {
 	arrived.Add(len(servers))
 	all := make(chan struct{})
 	go func() { arrived.Wait(); close(all) }()
-	together := func(netip.AddrPort, string) ([]*tlsparse.Certificate, time.Time, error) {
+	together := func(netip.AddrPort, string) (*ProbedCert, error) {
 		arrived.Done()
 		select {
 		case <-all:
-			return nil, time.Time{}, nil
+			return nil, nil
 		case <-time.After(5 * time.Second):
-			return nil, time.Time{}, errors.New("alone: the other probes did not start")
+			return nil, errors.New("alone: the other probes did not start")
 		}
 	}
 	var calls []*probeCall
@@ -48,7 +46,7 @@ func TestProbeCacheParallel(t *testing.T) {
 	var mu sync.Mutex
 	var order []string
 	var inFlight, most atomic.Int32
-	oneAtATime := func(_ netip.AddrPort, sni string) ([]*tlsparse.Certificate, time.Time, error) {
+	oneAtATime := func(_ netip.AddrPort, sni string) (*ProbedCert, error) {
 		n := inFlight.Add(1)
 		defer inFlight.Add(-1)
 		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
@@ -57,7 +55,7 @@ func TestProbeCacheParallel(t *testing.T) {
 		mu.Lock()
 		order = append(order, sni)
 		mu.Unlock()
-		return nil, time.Time{}, nil
+		return nil, nil
 	}
 	one := netip.MustParseAddrPort("198.51.100.7:443")
 	for _, sni := range []string{"a.example", "", "b.example", "c.example"} {
@@ -72,7 +70,7 @@ func TestProbeCacheParallel(t *testing.T) {
 		t.Errorf("one server: asked %q with up to %d at once, want %q one at a time", order, most.Load(), want)
 	}
 
-	panics := func(netip.AddrPort, string) ([]*tlsparse.Certificate, time.Time, error) { panic("source broke") }
+	panics := func(netip.AddrPort, string) (*ProbedCert, error) { panic("source broke") }
 	if call := c.get(probeKey{server: netip.MustParseAddrPort("203.0.113.9:443")}, panics); !errors.Is(call.err, errNoAnswer) {
 		t.Errorf("a source that panics: %v, want errNoAnswer", call.err)
 	}

@@ -40,7 +40,17 @@ import (
 // connections ended for the same server. It must bound its own time
 // (package probe's Options.Timeout). An error, or an empty chain, leaves
 // the connections to that server as they were.
-type CertSource func(server netip.AddrPort, sni string) (chain []*tlsparse.Certificate, at time.Time, err error)
+type CertSource func(server netip.AddrPort, sni string) (*ProbedCert, error)
+
+// ProbedCert is what a CertSource found of a server.
+type ProbedCert struct {
+	Chain []*tlsparse.Certificate // leaf first
+	At    time.Time               // when it was read
+	// Probe, when not nil, says how the probe went (what it asked, whether
+	// the chain verifies against the public roots): each record decided
+	// on Chain gets a copy as Record.Probed.
+	Probe *Probed
+}
 
 // probeKey is what a probe mimics of a connection.
 type probeKey struct {
@@ -50,10 +60,9 @@ type probeKey struct {
 
 // probeCall is one probe, done or under way: later askers wait for it.
 type probeCall struct {
-	done  chan struct{}
-	chain []*tlsparse.Certificate
-	at    time.Time
-	err   error
+	done chan struct{}
+	pc   *ProbedCert
+	err  error
 }
 
 // maxProbes bounds the probes under way at once: a capture of many TLS 1.3
@@ -99,11 +108,11 @@ func (c *probeCache) start(k probeKey, src CertSource) *probeCall {
 		defer func() { <-c.sem }()
 		defer func() {
 			if p := recover(); p != nil {
-				call.chain, call.err = nil, fmt.Errorf("%w: %v", errNoAnswer, p)
+				call.pc, call.err = nil, fmt.Errorf("%w: %v", errNoAnswer, p)
 			}
 		}()
 		call.err = errNoAnswer
-		call.chain, call.at, call.err = src(k.server, k.sni)
+		call.pc, call.err = src(k.server, k.sni)
 	}()
 	return call
 }
@@ -165,15 +174,20 @@ func (an *Analyzer) withProbedCert(fr *fileRun, j *job) *Record {
 		return nil
 	}
 	call := an.probes.get(k, src)
-	if call.err != nil || len(call.chain) == 0 {
+	pc := call.pc
+	if call.err != nil || pc == nil || len(pc.Chain) == 0 {
 		return nil
 	}
 	hs := *j.hs
-	hs.Chain = call.chain
+	hs.Chain = pc.Chain
 	hs.Status = tlsparse.CertProbed // not probed again: only encrypted and resumed are
 	jj := *j
 	jj.hs = &hs
 	r := an.record(fr, &jj)
-	r.ProbedAt = Time(call.at)
+	r.ProbedAt = Time(pc.At)
+	if pc.Probe != nil {
+		p := *pc.Probe
+		r.Probed = &p
+	}
 	return r
 }

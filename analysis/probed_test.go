@@ -28,14 +28,18 @@ type fakeSource struct {
 	err   error
 	at    time.Time
 	delay time.Duration
+	probe *analysis.Probed // what the records' Probed should be
 }
 
-func (s *fakeSource) get(server netip.AddrPort, sni string) ([]*tlsparse.Certificate, time.Time, error) {
+func (s *fakeSource) get(server netip.AddrPort, sni string) (*analysis.ProbedCert, error) {
 	s.mu.Lock()
 	s.asked = append(s.asked, server.String()+" "+sni)
 	s.mu.Unlock()
 	time.Sleep(s.delay) // several files asking at once wait for one answer
-	return s.chain, s.at, s.err
+	if s.err != nil {
+		return nil, s.err
+	}
+	return &analysis.ProbedCert{Chain: s.chain, At: s.at, Probe: s.probe}, nil
 }
 
 func (s *fakeSource) questions() []string {
@@ -129,7 +133,8 @@ func analyzeFiles(t *testing.T, o analysis.Options, files ...string) []*analysis
 func TestProbeMissing(t *testing.T) {
 	www, _ := sampleChains(t)
 	at := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
-	src := &fakeSource{chain: www, at: at, delay: 20 * time.Millisecond}
+	probe := &analysis.Probed{Target: "198.51.100.20:443", TLSAsked: "TLS 1.2-1.3", VerifyError: "x509: certificate signed by unknown authority"}
+	src := &fakeSource{chain: www, at: at, delay: 20 * time.Millisecond, probe: probe}
 	o := analysis.Options{AllProfiles: true, ProbeMissing: src.get}
 	recs := analyzeFiles(t, o, "../testdata/samples/tls13.pcap", "../testdata/samples/tls13.pcap",
 		"../testdata/samples/resumed.pcap", "../testdata/samples/field-case.pcap")
@@ -158,6 +163,13 @@ func TestProbeMissing(t *testing.T) {
 	for _, r := range recs {
 		if r.CertStatus == analysis.CertProbed && (r.Cert == nil || r.Cert.CN != "www.example.com" || len(r.Chain) != 2) {
 			t.Errorf("%s: cert %+v chain %d", r.Client, r.Cert, len(r.Chain))
+		}
+		// What the source said of its probe, on each record its own copy.
+		switch probed := r.CertStatus == analysis.CertProbed; {
+		case probed && (r.Probed == nil || *r.Probed != *probe || r.Probed == probe):
+			t.Errorf("%s: Probed %+v, want a copy of %+v", r.Client, r.Probed, probe)
+		case !probed && r.Probed != nil:
+			t.Errorf("%s: Probed %+v on a certificate of the capture", r.Client, r.Probed)
 		}
 	}
 }

@@ -70,9 +70,10 @@ type Record struct {
 
 	// tsid's own connection to the server (tsid probe, analyze
 	// --probe-missing; see probed.go): Probed says what tsid's probe asked
-	// and found, on the records of tsid probe; ProbedAt is when it read the
-	// certificate, on a record whose certificate is the probe's, not the
-	// connection's (cert_status probed).
+	// and found (whether the chain verifies), on the records of tsid probe
+	// and on those whose certificate --probe-missing fetched; ProbedAt is
+	// when it read the certificate, on a record whose certificate is the
+	// probe's, not the connection's (cert_status probed).
 	Probed   *Probed `json:"probed,omitempty"`
 	ProbedAt Time    `json:"probed_at,omitzero"`
 

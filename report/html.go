@@ -233,6 +233,9 @@ func (h *htmlWriter) row(r *analysis.Record) htmlRow {
 	switch r.CertStatus {
 	case analysis.CertProbed:
 		row.CertFrom = "certificate from tsid's probe of the server at " + timeText(r.ProbedAt) + ", not from the capture"
+		if r.Probed != nil {
+			row.CertFrom += "; " + Printable(verifyText(r.Probed))
+		}
 	case analysis.CertFromProbe:
 		row.CertFrom = "certificate from the firewall's own TSID probe in the capture, not from this connection"
 	}

@@ -28,7 +28,9 @@ func TestProbedLines(t *testing.T) {
 	viaProxy.Probed = &analysis.Probed{Target: "tools.cisco.com:443", Via: "10.0.0.5:3128", TLSAsked: "TLS 1.2", Verified: true,
 		HandshakeError: "tls: failed to parse certificate from server", Cut: true}
 	missing := base
-	missing.ProbedAt = at
+	missing.File, missing.ProbedAt = "tls13.pcap", at
+	missingVerified := missing
+	missingVerified.Probed = &analysis.Probed{Target: "198.51.100.20:443", TLSAsked: "TLS 1.2-1.3", Verified: true}
 
 	for _, tc := range []struct {
 		name string
@@ -38,6 +40,7 @@ func TestProbedLines(t *testing.T) {
 		{"probe", probed, `    probed: 127.0.0.1:8443 (TLS 1.2-1.3 offered); chain not verified: x509: certificate signed by unknown authority\x1b[2J`},
 		{"via", viaProxy, "    probed: tools.cisco.com:443 via proxy 10.0.0.5:3128 (TLS 1.2 offered); chain verified; the handshake failed after the certificate: tls: failed to parse certificate from server; bytes recorded cut at the cap"},
 		{"probe-missing", missing, "    certificate: from tsid's probe of the server at 2026-12-01T10:00:00.000000Z; the capture could not show it"},
+		{"probe-missing verified", missingVerified, "    certificate: from tsid's probe of the server at 2026-12-01T10:00:00.000000Z; the capture could not show it; chain verified"},
 	} {
 		var b bytes.Buffer
 		w := New("table", &b, Options{Quiet: true})

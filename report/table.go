@@ -535,10 +535,15 @@ func (t *tableWriter) row(r *analysis.Record) error {
 	for _, cp := range r.Captures {
 		fmt.Fprintf(&b, "    capture: %s\n", Printable(captureText(cp)))
 	}
-	if p := r.Probed; p != nil {
+	switch p := r.Probed; {
+	case !r.ProbedAt.IsZero() && r.File != "": // a capture's record (tsid probe's have no file)
+		fmt.Fprintf(&b, "    certificate: from tsid's probe of the server at %s; the capture could not show it", timeText(r.ProbedAt))
+		if p != nil {
+			b.WriteString("; " + Printable(verifyText(p)))
+		}
+		b.WriteByte('\n')
+	case p != nil:
 		b.WriteString("    probed: " + Printable(probedText(p)) + "\n")
-	} else if !r.ProbedAt.IsZero() {
-		fmt.Fprintf(&b, "    certificate: from tsid's probe of the server at %s; the capture could not show it\n", timeText(r.ProbedAt))
 	}
 	if t.rules {
 		writeIntended(&b, r)
@@ -562,12 +567,7 @@ func probedText(p *analysis.Probed) string {
 	if p.Via != "" {
 		b.WriteString(" via proxy " + p.Via)
 	}
-	b.WriteString(" (" + p.TLSAsked + " offered); ")
-	if p.Verified {
-		b.WriteString("chain verified")
-	} else {
-		b.WriteString("chain not verified: " + cmp.Or(p.VerifyError, "unknown"))
-	}
+	b.WriteString(" (" + p.TLSAsked + " offered); " + verifyText(p))
 	if p.HandshakeError != "" {
 		b.WriteString("; the handshake failed after the certificate: " + p.HandshakeError)
 	}
@@ -575,6 +575,14 @@ func probedText(p *analysis.Probed) string {
 		b.WriteString("; bytes recorded cut at the cap")
 	}
 	return b.String()
+}
+
+// verifyText says whether the chain a probe got verifies.
+func verifyText(p *analysis.Probed) string {
+	if p.Verified {
+		return "chain verified"
+	}
+	return "chain not verified: " + cmp.Or(p.VerifyError, "unknown")
 }
 
 // captureText is one capture point of a joined connection on one line:

@@ -286,15 +286,21 @@ func probeRecord(an *analysis.Analyzer, i int, res *probe.Result) *analysis.Reco
 		dns = []string{res.Target.Host}
 	}
 	r := an.Record("", info, hs, dns)
-	r.Probed = &analysis.Probed{Target: res.Target.String(), Via: res.Via, TLSAsked: res.TLSAsked(),
-		Verified: res.Verified, VerifyError: res.VerifyError, Cut: res.SentCut || res.ReceivedCut}
-	if res.HandshakeErr != nil {
-		r.Probed.HandshakeError = res.HandshakeErr.Error()
-	}
+	r.Probed = probedOf(res)
 	if r.CertStatus == analysis.CertProbed {
 		r.ProbedAt = analysis.Time(res.Start)
 	}
 	return r
+}
+
+// probedOf is what a record says of the probe that gave its certificate.
+func probedOf(res *probe.Result) *analysis.Probed {
+	p := &analysis.Probed{Target: res.Target.String(), Via: res.Via, TLSAsked: res.TLSAsked(),
+		Verified: res.Verified, VerifyError: res.VerifyError, Cut: res.SentCut || res.ReceivedCut}
+	if res.HandshakeErr != nil {
+		p.HandshakeError = res.HandshakeErr.Error()
+	}
+	return p
 }
 
 // certSource is analyze --probe-missing's analysis.CertSource: each
@@ -307,7 +313,7 @@ type certSource struct {
 	refused map[netip.AddrPort]error // servers that did not answer at all
 }
 
-func (c *certSource) get(server netip.AddrPort, sni string) ([]*tlsparse.Certificate, time.Time, error) {
+func (c *certSource) get(server netip.AddrPort, sni string) (*analysis.ProbedCert, error) {
 	what := server.String() + " (no sni)"
 	if sni != "" {
 		what = server.String() + " (sni " + report.Printable(sni) + ")"
@@ -316,11 +322,11 @@ func (c *certSource) get(server netip.AddrPort, sni string) ([]*tlsparse.Certifi
 	err := c.refused[server]
 	c.mu.Unlock()
 	if err != nil {
-		return nil, time.Time{}, err // said once already
+		return nil, err // said once already
 	}
 	if why := unsendableSNI(sni); why != "" {
 		c.o.notes.alwaysf("not probing %s: %s; its connections keep the certificate unknown", what, why)
-		return nil, time.Time{}, errors.New(why)
+		return nil, errors.New(why)
 	}
 	c.o.notes.alwaysf("probing %s for its certificate", what)
 	opts := c.opts
@@ -342,10 +348,9 @@ func (c *certSource) get(server netip.AddrPort, sni string) ([]*tlsparse.Certifi
 			c.refused[server] = err
 			c.mu.Unlock()
 		}
-		return nil, time.Time{}, err
+		return nil, err
 	}
-	hs := res.Handshake()
-	return hs.Chain, res.Start, nil
+	return &analysis.ProbedCert{Chain: res.Handshake().Chain, At: res.Start, Probe: probedOf(res)}, nil
 }
 
 // unsendableSNI says why the client's SNI cannot be sent as it was sent
