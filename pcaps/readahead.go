@@ -1,7 +1,9 @@
 package pcaps
 
 import (
+	"encoding/binary"
 	"io"
+	"math/bits"
 	"sync"
 )
 
@@ -14,8 +16,9 @@ const (
 )
 
 type block struct {
-	b   []byte
-	err error // after b: io.EOF or the read error
+	b     []byte
+	err   error   // after b: io.EOF or the read error
+	heads []int32 // where pcap record headers start in b (headIndex)
 }
 
 // blockReader reads src ahead in a goroutine. It offers the part of
@@ -28,29 +31,36 @@ type blockReader struct {
 	stop chan struct{}
 	once sync.Once
 
-	blk   []byte // the block rest came from, given back when done
-	rest  []byte // unread bytes of blk
-	cur   []byte // unread bytes handed out by Peek: rest or a spill
-	spill []byte // holds a record that spans blocks
-	err   error  // of the last block; sticky
+	blk   []byte  // the block rest came from, given back when done
+	heads []int32 // of blk, given back with it
+	rest  []byte  // unread bytes of blk
+	cur   []byte  // unread bytes handed out by Peek: rest or a spill
+	spill []byte  // holds a record that spans blocks
+	err   error   // of the last block; sticky
+
+	freeHeads chan []int32 // heads slices to reuse
+	sink      byte         // keeps the loads of touch
 }
 
 func newBlockReader(src io.Reader) *blockReader { return newBlockReaderSize(src, blockSize) }
 
 func newBlockReaderSize(src io.Reader, size int) *blockReader {
 	br := &blockReader{
-		full: make(chan block, blocks),
-		free: make(chan []byte, blocks),
-		stop: make(chan struct{}),
+		full:      make(chan block, blocks),
+		free:      make(chan []byte, blocks),
+		freeHeads: make(chan []int32, blocks),
+		stop:      make(chan struct{}),
 	}
 	for range blocks - 1 {
 		br.free <- make([]byte, size)
+		br.freeHeads <- nil
 	}
 	go br.fill(src)
 	return br
 }
 
 func (br *blockReader) fill(src io.Reader) {
+	var idx headIndex
 	for {
 		var b []byte
 		select {
@@ -58,9 +68,11 @@ func (br *blockReader) fill(src io.Reader) {
 		case <-br.stop:
 			return
 		}
+		heads := <-br.freeHeads // given back with b
 		n, err := fillBlock(src, b[:cap(b)])
+		heads = idx.add(b[:n], heads[:0])
 		select {
-		case br.full <- block{b[:n], err}:
+		case br.full <- block{b[:n], err, heads}:
 		case <-br.stop:
 			return
 		}
@@ -68,6 +80,80 @@ func (br *blockReader) fill(src io.Reader) {
 			return
 		}
 	}
+}
+
+// headIndex finds where the records of a pcap file start, block after
+// block, on the read-ahead goroutine, while the block it just copied is
+// in that core's cache. The packet goroutine then touches every header of
+// a block at once (touch): loads that do not wait on one another, where
+// reading them one record after the other stalled on each. It is a hint
+// only: the Reader parses the records as ever, and an index gone wrong (a
+// file that is no pcap, a corrupt length) costs nothing but the hint.
+type headIndex struct {
+	off     int64 // of the next record header in the stream; -1: not a pcap file, or lost
+	base    int64 // stream offset of the block at hand
+	order   binary.ByteOrder
+	started bool
+	carry   []byte // the start of a header cut by the end of the last block
+}
+
+// recordHeaderLen is the length of a pcap record header.
+const recordHeaderLen = 16
+
+// add appends to heads the offsets in b, the next block of the stream,
+// where record headers start.
+func (x *headIndex) add(b []byte, heads []int32) []int32 {
+	base := x.base
+	x.base += int64(len(b))
+	if !x.started {
+		x.started = true
+		x.off = -1
+		if len(b) >= 4 {
+			switch binary.LittleEndian.Uint32(b) {
+			case pcapMagicMicro, pcapMagicNano:
+				x.order, x.off = binary.LittleEndian, 24
+			case bits.ReverseBytes32(pcapMagicMicro), bits.ReverseBytes32(pcapMagicNano):
+				x.order, x.off = binary.BigEndian, 24
+			}
+		}
+	}
+	if x.off < 0 {
+		return heads
+	}
+	if len(x.carry) > 0 { // finish the header the last block cut
+		need := recordHeaderLen - len(x.carry)
+		if len(b) < need {
+			x.off = -1
+			return heads
+		}
+		x.carry = append(x.carry, b[:need]...)
+		if !x.skip(x.order.Uint32(x.carry[8:12])) {
+			return heads
+		}
+		x.carry = x.carry[:0]
+	}
+	for x.off+recordHeaderLen <= x.base {
+		at := x.off - base
+		heads = append(heads, int32(at))
+		if !x.skip(x.order.Uint32(b[at+8 : at+12])) {
+			return heads
+		}
+	}
+	if x.off < x.base { // a header cut by the end of the block
+		x.carry = append(x.carry[:0], b[x.off-base:]...)
+	}
+	return heads
+}
+
+// skip moves past a record of caplen captured bytes; false, and no more
+// hints, for a length no pcap record has.
+func (x *headIndex) skip(caplen uint32) bool {
+	if caplen > MaxRecord {
+		x.off = -1
+		return false
+	}
+	x.off += recordHeaderLen + int64(caplen)
+	return true
 }
 
 // fillBlock reads src until b is full or src fails. Unlike io.ReadFull it
@@ -92,12 +178,29 @@ func (br *blockReader) next() bool {
 		return false
 	}
 	if br.blk != nil {
+		br.freeHeads <- br.heads
 		br.free <- br.blk[:0]
-		br.blk = nil
+		br.blk, br.heads = nil, nil
 	}
 	blk := <-br.full
-	br.blk, br.rest, br.err = blk.b, blk.b, blk.err
+	br.blk, br.heads, br.rest, br.err = blk.b, blk.heads, blk.b, blk.err
+	br.touch()
 	return len(blk.b) > 0
+}
+
+// touch loads the first byte of every record header of the new block, and
+// the byte a line further, where the IP and TCP headers end: loads that
+// do not wait on one another, so that the core overlaps their misses and
+// parsing then finds the headers in its cache.
+func (br *blockReader) touch() {
+	b, s := br.blk, br.sink
+	for _, at := range br.heads {
+		s ^= b[at]
+		if end := int(at) + 64; end < len(b) {
+			s ^= b[end]
+		}
+	}
+	br.sink = s
 }
 
 // Peek returns the next n bytes without consuming them; fewer, with the
