@@ -72,19 +72,25 @@ func TestRecordEncoderMatchesJSON(t *testing.T) {
 	}
 }
 
+// stdString is s as encoding/json writes it, with HTML escaping off.
+func stdString(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(s); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte{'\n'})
+}
+
 // FuzzAppendString: any string is written as encoding/json writes it.
 func FuzzAppendString(f *testing.F) {
 	for _, s := range []string{"", "a.example", "\"\\", "\x00\x1f\x7f", "\xff\xfe", "\u2028\u2029", "<&>", "tööls\u202e", "\xe2\x80"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(s); err != nil {
-			t.Fatal(err)
-		}
-		want := bytes.TrimSuffix(b.Bytes(), []byte{'\n'})
+		want := stdString(t, s)
 		if got := appendString(nil, s); !bytes.Equal(got, want) {
 			t.Fatalf("%q: %s, encoding/json %s", s, got, want)
 		}
@@ -123,13 +129,7 @@ func TestEightAtATime(t *testing.T) {
 	for _, special := range []string{"\"", "\\", "\x00", "\x1f", "\x7f", "é", "\u200b", "\xff"} {
 		for pos := range 19 {
 			s := strings.Repeat("a", pos) + special + strings.Repeat("b", 18-pos)
-			var b bytes.Buffer
-			enc := json.NewEncoder(&b)
-			enc.SetEscapeHTML(false)
-			if err := enc.Encode(s); err != nil {
-				t.Fatal(err)
-			}
-			want := bytes.TrimSuffix(b.Bytes(), []byte{'\n'})
+			want := stdString(t, s)
 			if got := appendString(nil, s); !bytes.Equal(got, want) {
 				t.Errorf("appendString(%q) = %s, encoding/json %s", s, got, want)
 			}

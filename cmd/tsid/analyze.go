@@ -97,13 +97,8 @@ func (o *analyzeOptions) release() {
 // committed at the end, or stdout), and starts the progress display and
 // the notes on stderr.
 func (o *analyzeOptions) openOutput(an *analysis.Analyzer, files []string, stdout, stderr io.Writer) (out io.Writer, commit func(keep bool) error, prog *progress, err error) {
-	out = stdout
-	if o.output != "" {
-		w, c, err := atomicFile(o.output)
-		if err != nil {
-			return nil, nil, nil, &exitError{code: 2, msg: err.Error()}
-		}
-		out, commit = w, c
+	if out, commit, err = outputTo(o.output, stdout); err != nil {
+		return nil, nil, nil, err
 	}
 	prog = startProgress(an, files, stderr, o)
 	o.notes = &notes{w: stderr, prog: prog, quiet: o.quiet}
@@ -432,6 +427,19 @@ func trimPkg(err error) string {
 		return s[i+2:]
 	}
 	return s
+}
+
+// outputTo is where results go: -o's file, written completely or not at
+// all (commit it with finishOutput), or stdout when name is "" (commit nil).
+func outputTo(name string, stdout io.Writer) (out io.Writer, commit func(keep bool) error, err error) {
+	if name == "" {
+		return stdout, nil, nil
+	}
+	w, c, err := atomicFile(name)
+	if err != nil {
+		return nil, nil, &exitError{code: 2, msg: err.Error()}
+	}
+	return w, c, nil
 }
 
 // finishOutput flushes bw (when not nil and nothing failed yet), commits

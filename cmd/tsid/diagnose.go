@@ -162,14 +162,9 @@ func runDiagnose(args []string, stdin io.Reader, stdout, stderr io.Writer) error
 		}
 	}
 	dsts := d.Destinations()
-	out := stdout
-	var commit func(bool) error
-	if o.output != "" {
-		w, c, err := atomicFile(o.output)
-		if err != nil {
-			return &exitError{code: 2, msg: err.Error()}
-		}
-		out, commit = w, c
+	out, commit, err := outputTo(o.output, stdout)
+	if err != nil {
+		return err
 	}
 	bw := bufio.NewWriter(out)
 	werr := report.WriteDiagnosis(bw, o.format, dsts)

@@ -151,14 +151,9 @@ func runProbe(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	out := stdout
-	var commit func(bool) error
-	if o.output != "" {
-		w, c, err := atomicFile(o.output)
-		if err != nil {
-			return &exitError{code: 2, msg: err.Error()}
-		}
-		out, commit = w, c
+	out, commit, err := outputTo(o.output, stdout)
+	if err != nil {
+		return err
 	}
 	bw := bufio.NewWriterSize(out, 64<<10)
 	ro := o.reportOptions()
