@@ -27,7 +27,7 @@ type block struct {
 // for concurrent use; Close stops the goroutine.
 type blockReader struct {
 	full chan block
-	free chan []byte
+	free chan block // emptied blocks, their heads' room with them
 	stop chan struct{}
 	once sync.Once
 
@@ -38,22 +38,19 @@ type blockReader struct {
 	spill []byte  // holds a record that spans blocks
 	err   error   // of the last block; sticky
 
-	freeHeads chan []int32 // heads slices to reuse
-	sink      byte         // keeps the loads of touch
+	sink byte // keeps the loads of touch
 }
 
 func newBlockReader(src io.Reader) *blockReader { return newBlockReaderSize(src, blockSize) }
 
 func newBlockReaderSize(src io.Reader, size int) *blockReader {
 	br := &blockReader{
-		full:      make(chan block, blocks),
-		free:      make(chan []byte, blocks),
-		freeHeads: make(chan []int32, blocks),
-		stop:      make(chan struct{}),
+		full: make(chan block, blocks),
+		free: make(chan block, blocks),
+		stop: make(chan struct{}),
 	}
 	for range blocks - 1 {
-		br.free <- make([]byte, size)
-		br.freeHeads <- nil
+		br.free <- block{b: make([]byte, size)}
 	}
 	go br.fill(src)
 	return br
@@ -62,15 +59,15 @@ func newBlockReaderSize(src io.Reader, size int) *blockReader {
 func (br *blockReader) fill(src io.Reader) {
 	var idx headIndex
 	for {
-		var b []byte
+		var blk block
 		select {
-		case b = <-br.free:
+		case blk = <-br.free:
 		case <-br.stop:
 			return
 		}
-		heads := <-br.freeHeads // given back with b
-		n, err := fillBlock(src, b[:cap(b)])
-		heads = idx.add(b[:n], heads[:0])
+		b := blk.b[:cap(blk.b)]
+		n, err := fillBlock(src, b)
+		heads := idx.add(b[:n], blk.heads[:0])
 		select {
 		case br.full <- block{b[:n], err, heads}:
 		case <-br.stop:
@@ -178,8 +175,7 @@ func (br *blockReader) next() bool {
 		return false
 	}
 	if br.blk != nil {
-		br.freeHeads <- br.heads
-		br.free <- br.blk[:0]
+		br.free <- block{b: br.blk[:0], heads: br.heads}
 		br.blk, br.heads = nil, nil
 	}
 	blk := <-br.full
