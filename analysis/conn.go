@@ -84,7 +84,7 @@ func (c *connStream) replayEarly(o *tlsparse.Observer) bool {
 		return false
 	}
 	c.early = nil
-	if len(c.fr.spareEarly) < maxSpareObservers {
+	if len(c.fr.spareEarly) < maxSpareEarly {
 		defer func() { c.fr.spareEarly = append(c.fr.spareEarly, e) }()
 	}
 	for b := e.b[:e.n]; len(b) >= 2; {
@@ -155,8 +155,13 @@ func (c *connStream) socksHost() string {
 	return c.socks.host
 }
 
-// maxSpareObservers bounds the observers kept for reuse per file.
-const maxSpareObservers = 256
+// maxSpareObservers and maxSpareEarly bound the observers and early byte
+// buffers kept for reuse per file: connections end and begin about one
+// for one, so a few suffice.
+const (
+	maxSpareObservers = 256
+	maxSpareEarly     = 256
+)
 
 // observer returns the connection's observer, taking one when it has none
 // and feeding it the bytes kept until then; decided: it decided on them.
