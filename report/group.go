@@ -172,16 +172,7 @@ func (g *groupWriter) recordKeys(dst []string, r *analysis.Record) []string {
 	case "client":
 		return append(dst, groupAddr(r.Client))
 	case "sni":
-		sni := r.SNI
-		switch {
-		case sni != "":
-		case r.SNIStatus == analysis.SNIUnknown:
-			sni = "?" // the ClientHello was not read whole: it may have had one
-		case slices.Contains(r.Anomalies, "sni-empty"):
-			sni = `""` // sent, but empty: not the same as no SNI
-		default:
-			sni = "-"
-		}
+		sni, _ := sniCell(r)
 		return append(dst, sni)
 	}
 	if len(g.flags) == 0 {

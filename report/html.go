@@ -220,15 +220,10 @@ func (h *htmlWriter) row(r *analysis.Record) htmlRow {
 	for _, f := range r.Flags {
 		row.Flags = append(row.Flags, htmlText(f))
 	}
-	switch {
-	case r.SNI != "":
-		row.SNI = htmlText(r.SNI)
-	case r.SNIStatus == analysis.SNIUnknown:
-		row.SNI, row.SNITitle = "?", "the ClientHello was not read whole: it may have had one"
-	case slices.Contains(r.Anomalies, "sni-empty"):
-		row.SNI, row.SNITitle = `""`, "sent, but empty"
-	default:
-		row.SNI, row.SNITitle = "-", "no SNI"
+	if sni, why := sniCell(r); why == "" {
+		row.SNI = htmlText(sni)
+	} else {
+		row.SNI, row.SNITitle = sni, why
 	}
 	switch r.CertStatus {
 	case analysis.CertProbed:

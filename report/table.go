@@ -99,18 +99,25 @@ func (t *tableWriter) Write(r *analysis.Record) error {
 	return nil
 }
 
+// sniCell is the SNI as the views show it: the name as sent (not yet
+// escaped), or a mark with why: "?" when the ClientHello was not read
+// whole, `""` when the name was sent empty (not the same as none), "-"
+// when there was none.
+func sniCell(r *analysis.Record) (text, why string) {
+	switch {
+	case r.SNI != "":
+		return r.SNI, ""
+	case r.SNIStatus == analysis.SNIUnknown:
+		return "?", "the ClientHello was not read whole: it may have had one"
+	case slices.Contains(r.Anomalies, "sni-empty"):
+		return `""`, "sent, but empty"
+	}
+	return "-", "no SNI"
+}
+
 // cells are the row's cells, one per column.
 func (t *tableWriter) cells(r *analysis.Record) []string {
-	sni := r.SNI
-	switch {
-	case sni != "":
-	case r.SNIStatus == analysis.SNIUnknown:
-		sni = "?" // the ClientHello was not read whole: it may have had one
-	case slices.Contains(r.Anomalies, "sni-empty"):
-		sni = `""` // sent, but empty: not the same as no SNI
-	default:
-		sni = "-"
-	}
+	sni, _ := sniCell(r)
 	url := r.URL
 	switch {
 	case url != "":
