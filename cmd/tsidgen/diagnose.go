@@ -191,22 +191,7 @@ func goodConn(w *writer, cfg synth.Config, t synth.TCP) error {
 // that must send alert, the only plaintext alert of the connection; alert
 // 0 means no alert at all (a reset, silence, a proxy's refusal).
 func failedConn(w *writer, cfg synth.Config, t synth.TCP, by synth.Dir, alert uint8) error {
-	cfg = pin(cfg)
-	if cfg.Time.IsZero() {
-		cfg.Time = w.Time()
-	}
-	if cfg.Seed == "" {
-		cfg.Seed = cfg.Client.String() + ">" + cfg.Server.String()
-	}
-	if cfg.MinVersion == 0 {
-		cfg.MinVersion = tls.VersionTLS12
-	}
-	if cfg.MaxVersion == 0 {
-		cfg.MaxVersion = tls.VersionTLS12
-	}
-	if t.ClientISN == 0 {
-		t.ClientISN, t.ServerISN = isn1Client, isn1Server
-	}
+	cfg, t = withDefaults(w, pin(cfg), t)
 	conv, err := synth.Handshake(cfg)
 	if !errors.As(err, new(*synth.HandshakeError)) {
 		return fmt.Errorf("%v: the handshake should fail, got error %v", cfg.Client, err)
@@ -220,12 +205,7 @@ func failedConn(w *writer, cfg synth.Config, t synth.TCP, by synth.Dir, alert ui
 			return fmt.Errorf("%v: the %v sent alerts %v, want %v (did crypto/tls change? update the README)", cfg.Client, d, got, want[d])
 		}
 	}
-	if err := w.WriteConversation(&conv, t); err != nil {
-		return err
-	}
-	w.convs = append(w.convs, conv)
-	w.Pause(250 * time.Millisecond)
-	return nil
+	return w.addConv(&conv, t)
 }
 
 // plainAlerts returns the descriptions of the alert records of a TLS

@@ -104,8 +104,9 @@ func newPKI() (*pki, error) {
 	return &p, err
 }
 
-// tlsConn runs one handshake and writes it, followed by a pause.
-func tlsConn(w *writer, cfg synth.Config, t synth.TCP) error {
+// withDefaults fills what a sample connection leaves unset: the writer's
+// clock, a seed from the endpoints, TLS 1.2 only, the first ISNs.
+func withDefaults(w *writer, cfg synth.Config, t synth.TCP) (synth.Config, synth.TCP) {
 	if cfg.Time.IsZero() {
 		cfg.Time = w.Time()
 	}
@@ -119,8 +120,24 @@ func tlsConn(w *writer, cfg synth.Config, t synth.TCP) error {
 		cfg.MaxVersion = tls.VersionTLS12
 	}
 	if t.ClientISN == 0 {
-		t.ClientISN, t.ServerISN = 0x1a2b3c4d, 0x5e6f7081
+		t.ClientISN, t.ServerISN = isn1Client, isn1Server
 	}
+	return cfg, t
+}
+
+// addConv writes conv, followed by a pause.
+func (w *writer) addConv(conv *synth.Conversation, t synth.TCP) error {
+	if err := w.WriteConversation(conv, t); err != nil {
+		return err
+	}
+	w.convs = append(w.convs, *conv)
+	w.Pause(250 * time.Millisecond)
+	return nil
+}
+
+// tlsConn runs one handshake and writes it, followed by a pause.
+func tlsConn(w *writer, cfg synth.Config, t synth.TCP) error {
+	cfg, t = withDefaults(w, cfg, t)
 	conv, err := synth.Handshake(cfg)
 	if err != nil {
 		return err
@@ -128,12 +145,7 @@ func tlsConn(w *writer, cfg synth.Config, t synth.TCP) error {
 	if cfg.Sessions != nil && conv.Resumed != (cfg.Sessions.(*countingCache).gets > 1) {
 		return fmt.Errorf("%v: resumed=%v unexpected", cfg.Client, conv.Resumed)
 	}
-	if err := w.WriteConversation(&conv, t); err != nil {
-		return err
-	}
-	w.convs = append(w.convs, conv)
-	w.Pause(250 * time.Millisecond)
-	return nil
+	return w.addConv(&conv, t)
 }
 
 // countingCache is a client session cache that counts lookups, so that
@@ -184,7 +196,7 @@ var samples = []sample{
 		if err := tlsConn(w, tls13(50100, "www.example.com"), synth.TCP{}); err != nil {
 			return err
 		}
-		return tlsConn(w, tls13(50102, ""), synth.TCP{ClientISN: 0x22220000, ServerISN: 0x33330000})
+		return tlsConn(w, tls13(50102, ""), synth.TCP{ClientISN: isn2Client, ServerISN: isn2Server})
 	}},
 	{file: "resumed.pcap", write: func(w *writer, p *pki) error {
 		cache := &countingCache{ClientSessionCache: tls.NewLRUClientSessionCache(4)}
@@ -197,7 +209,7 @@ var samples = []sample{
 			return err
 		}
 		cfg.Client = ap("192.0.2.10:50202")
-		return tlsConn(w, cfg, synth.TCP{ClientISN: 0x22220000, ServerISN: 0x33330000})
+		return tlsConn(w, cfg, synth.TCP{ClientISN: isn2Client, ServerISN: isn2Server})
 	}},
 	{file: "cn-only.pcap", opts: synth.Options{Link: synth.LinuxSLL}, write: func(w *writer, p *pki) error {
 		return tlsConn(w, synth.Config{
@@ -236,7 +248,7 @@ var samples = []sample{
 			return err
 		}
 		cfg.Client = ap("192.0.2.10:50802")
-		return tlsConn(w, cfg, synth.TCP{VLANs: []uint16{200, 300}, ClientISN: 0x22220000, ServerISN: 0x33330000})
+		return tlsConn(w, cfg, synth.TCP{VLANs: []uint16{200, 300}, ClientISN: isn2Client, ServerISN: isn2Server})
 	}},
 	{file: "ipv6.pcapng", opts: synth.Options{Format: synth.PCAPNG}, write: func(w *writer, p *pki) error {
 		if err := w.WriteDNS(synth.DNS{
