@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/google/gopacket"
-	"github.com/google/gopacket/ip4defrag"
 )
 
 // Defaults and caps of the Assembler.
@@ -333,7 +332,7 @@ func NewAssembler(f StreamFactory, cfg Config) *Assembler {
 		a.lookups = newLookupLog(cfg.DNSLookups, cfg.IdleTimeout)
 	}
 	a.dec.stats = &a.stats
-	a.dec.defrag = ip4defrag.NewIPv4Defragmenter()
+	a.dec.defrag = newDefragmenter()
 	return a
 }
 
@@ -423,7 +422,7 @@ func (a *Assembler) NextID() uint64 {
 // an earlier check.
 func (a *Assembler) Flush(now time.Time) {
 	a.lastFlush = now
-	a.dec.defrag.DiscardOlderThan(now.Add(-fragTimeout))
+	a.dec.defrag.discardOlderThan(now.Add(-fragTimeout))
 	if a.lookups != nil {
 		a.lookups.flush(now)
 	}

@@ -4,10 +4,6 @@ import (
 	"encoding/binary"
 	"net/netip"
 	"time"
-
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/ip4defrag"
-	"github.com/google/gopacket/layers"
 )
 
 // Decoding caps: hostile nesting costs bounded work.
@@ -70,12 +66,12 @@ type packet struct {
 }
 
 // decoder turns link-layer frames into packets without allocating; only IPv4
-// fragments (copied for the defragmenter) allocate.
+// fragments (copied by the defragmenter) allocate.
 type decoder struct {
 	p      packet
 	stats  *Stats
 	decap  DecapStats
-	defrag *ip4defrag.IPv4Defragmenter
+	defrag *defragmenter
 	ts     time.Time
 }
 
@@ -353,32 +349,28 @@ func (dc *decoder) ipv4(b []byte, depth int) result {
 	dc.p.dst = netip.AddrFrom4([4]byte(b[16:20]))
 	proto := b[9]
 	if ff := be16(b[6:8]); ff&0x3fff != 0 { // MF or fragment offset
-		return dc.fragment4(b, missing, depth)
+		return dc.fragment4(b, ihl, missing, depth)
 	}
 	return dc.transport(proto, b[ihl:], missing, depth)
 }
 
-// fragment4 hands a fragment to the defragmenter; allocation is accepted
-// here because fragments are rare.
-func (dc *decoder) fragment4(b []byte, missing, depth int) result {
+// fragment4 hands the fragment b, an IPv4 header of ihl bytes and its
+// payload, to the defragmenter, and decodes the datagram it completes.
+func (dc *decoder) fragment4(b []byte, ihl, missing, depth int) result {
 	dc.stats.IPv4Fragments++
 	if missing > 0 {
 		return resError // cut fragments cannot be reassembled
 	}
-	// The defragmenter keeps both the layer and its bytes.
-	cp := append([]byte(nil), b...)
-	ip := &layers.IPv4{}
-	if err := ip.DecodeFromBytes(cp, gopacket.NilDecodeFeedback); err != nil {
+	ff := be16(b[6:8])
+	k := fragKey{src: [4]byte(b[12:16]), dst: [4]byte(b[16:20]), id: be16(b[4:6]), proto: b[9]}
+	whole, ok := dc.defrag.add(k, int(ff&0x1fff)*8, ihl, b[ihl:], ff&0x2000 != 0, dc.ts)
+	switch {
+	case !ok:
 		return resError
-	}
-	out, err := dc.defrag.DefragIPv4WithTimestamp(ip, dc.ts)
-	if err != nil {
-		return resError
-	}
-	if out == nil {
+	case whole == nil:
 		return resFragment
 	}
-	return dc.transport(uint8(out.Protocol), out.Payload, 0, depth)
+	return dc.transport(k.proto, whole, 0, depth)
 }
 
 // ipv6 decodes an IPv6 header (RFC 8200, Section 3) and its extension

@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/gopacket"
-	"github.com/google/gopacket/ip4defrag"
 	"github.com/google/gopacket/layers"
 
 	"github.com/tsid-project/tsid/pcaps/synth"
@@ -31,7 +30,7 @@ type decoded struct {
 }
 
 func newDecoder() *decoder {
-	return &decoder{stats: &Stats{}, defrag: ip4defrag.NewIPv4Defragmenter()}
+	return &decoder{stats: &Stats{}, defrag: newDefragmenter()}
 }
 
 func decodeOne(dc *decoder, data []byte, link LinkType) decoded {

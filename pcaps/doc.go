@@ -27,9 +27,10 @@
 //
 // Link layers: Ethernet with any number of 802.1Q/802.1ad tags (plus PPPoE
 // sessions and MPLS), Linux cooked captures v1 and v2, raw IP, BSD NULL and
-// LOOP. IPv4 options are skipped and fragments reassembled with
-// gopacket/ip4defrag; IPv6 extension headers are followed, IPv6 fragments are
-// counted and dropped. Checksums are not checked: offloading makes them wrong
+// LOOP. IPv4 options are skipped and fragments reassembled (the bytes
+// that came first win an overlap; at most 1024 datagrams at once, each
+// dropped after 30 s without a fragment); IPv6 extension headers are
+// followed, IPv6 fragments are counted and dropped. Checksums are not checked: offloading makes them wrong
 // in many captures. Decoding is hand-written and allocates nothing per packet
 // (IPv4 fragments and DNS messages excepted).
 //
