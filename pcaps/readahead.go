@@ -89,7 +89,7 @@ func (br *blockReader) fill(src io.Reader) {
 type headIndex struct {
 	off     int64 // of the next record header in the stream; -1: not a pcap file, or lost
 	base    int64 // stream offset of the block at hand
-	order   binary.ByteOrder
+	swap    bool  // big-endian file: lengths are byte-swapped
 	started bool
 	carry   []byte // the start of a header cut by the end of the last block
 }
@@ -108,9 +108,9 @@ func (x *headIndex) add(b []byte, heads []int32) []int32 {
 		if len(b) >= 4 {
 			switch binary.LittleEndian.Uint32(b) {
 			case pcapMagicMicro, pcapMagicNano:
-				x.order, x.off = binary.LittleEndian, 24
+				x.off = 24
 			case bits.ReverseBytes32(pcapMagicMicro), bits.ReverseBytes32(pcapMagicNano):
-				x.order, x.off = binary.BigEndian, 24
+				x.swap, x.off = true, 24
 			}
 		}
 	}
@@ -124,7 +124,7 @@ func (x *headIndex) add(b []byte, heads []int32) []int32 {
 			return heads
 		}
 		x.carry = append(x.carry, b[:need]...)
-		if !x.skip(x.order.Uint32(x.carry[8:12])) {
+		if !x.skip(u32(x.carry[8:12], x.swap)) {
 			return heads
 		}
 		x.carry = x.carry[:0]
@@ -132,7 +132,7 @@ func (x *headIndex) add(b []byte, heads []int32) []int32 {
 	for x.off+recordHeaderLen <= x.base {
 		at := x.off - base
 		heads = append(heads, int32(at))
-		if !x.skip(x.order.Uint32(b[at+8 : at+12])) {
+		if !x.skip(u32(b[at+8:at+12], x.swap)) {
 			return heads
 		}
 	}
@@ -140,6 +140,17 @@ func (x *headIndex) add(b []byte, heads []int32) []int32 {
 		x.carry = append(x.carry[:0], b[x.off-base:]...)
 	}
 	return heads
+}
+
+// u32 reads a 32-bit field of a pcap file, byte-swapped when swap says so:
+// a concrete call the compiler inlines, where binary.ByteOrder is an
+// interface call for every field of every record.
+func u32(b []byte, swap bool) uint32 {
+	v := binary.LittleEndian.Uint32(b)
+	if swap {
+		v = bits.ReverseBytes32(v)
+	}
+	return v
 }
 
 // skip moves past a record of caplen captured bytes; false, and no more

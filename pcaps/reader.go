@@ -59,12 +59,14 @@ type Reader struct {
 	name   string
 	closer io.Closer
 	br     source
+	ra     *blockReader   // br when it is one: the fast path of nextPcap
 	gz     *gzipInput     // the gzip layer, when the file is compressed
 	stop   []*blockReader // read-ahead goroutines to stop on Close
 	off    int64          // bytes consumed from the decompressed file
 	format format
 
 	order binary.ByteOrder
+	swap  bool // order is big-endian (u32)
 	// pcap
 	nano bool
 	link LinkType
@@ -153,6 +155,7 @@ func (rd *Reader) init(src source, wrap func(io.Reader) source) (*Reader, error)
 		src = wrap(zr)
 	}
 	rd.br = src
+	rd.ra, _ = src.(*blockReader)
 	if err := rd.readHeader(); err != nil {
 		return nil, rd.blame(err)
 	}
@@ -225,7 +228,7 @@ func (r *Reader) readHeader() error {
 	case le == pcapMagicMicro || le == pcapMagicNano:
 		r.order, r.nano = binary.LittleEndian, le == pcapMagicNano
 	case be == pcapMagicMicro || be == pcapMagicNano:
-		r.order, r.nano = binary.BigEndian, be == pcapMagicNano
+		r.order, r.swap, r.nano = binary.BigEndian, true, be == pcapMagicNano
 	case le == pcapngSHB:
 		r.format = formatPcapng
 		return r.readSHB()
@@ -307,6 +310,15 @@ func (r *Reader) atEOF() bool {
 }
 
 func (r *Reader) nextPcap() (data []byte, ci gopacket.CaptureInfo, link LinkType, err error) {
+	// Fast path: the whole record is in the block at hand.
+	if ra := r.ra; ra != nil && len(ra.cur) >= recordHeaderLen {
+		b := ra.cur
+		if n := recordHeaderLen + int(u32(b[8:12], r.swap)); n <= recordHeaderLen+MaxRecord && n <= len(b) {
+			ra.cur = b[n:]
+			r.off += int64(n)
+			return b[recordHeaderLen:n], r.captureInfo(b), r.link, nil
+		}
+	}
 	start := r.off
 	h, err := r.br.Peek(16)
 	if len(h) < 16 {
@@ -315,21 +327,28 @@ func (r *Reader) nextPcap() (data []byte, ci gopacket.CaptureInfo, link LinkType
 		}
 		return nil, ci, 0, r.short(len(h), err, start, "a packet record")
 	}
-	sec, frac := r.order.Uint32(h[0:4]), r.order.Uint32(h[4:8])
-	caplen, origlen := r.order.Uint32(h[8:12]), r.order.Uint32(h[12:16])
+	caplen := u32(h[8:12], r.swap)
 	if caplen > MaxRecord {
 		return nil, ci, 0, r.errf(ErrCorrupt, start, "packet record at byte %d too large (%d bytes)", start, caplen)
 	}
 	if data, err = r.record(16+int(caplen), start, "a packet record"); err != nil {
 		return nil, ci, 0, err
 	}
+	return data[16:], r.captureInfo(data), r.link, nil
+}
+
+// captureInfo reads the pcap record header h.
+func (r *Reader) captureInfo(h []byte) gopacket.CaptureInfo {
+	sec, frac := u32(h[0:4], r.swap), u32(h[4:8], r.swap)
+	caplen, origlen := u32(h[8:12], r.swap), u32(h[12:16], r.swap)
 	if !r.nano {
 		frac *= 1000
 	}
-	ci.Timestamp = time.Unix(int64(sec), int64(frac)).UTC()
-	ci.CaptureLength = int(caplen)
-	ci.Length = int(max(origlen, caplen))
-	return data[16:], ci, r.link, nil
+	return gopacket.CaptureInfo{
+		Timestamp:     time.Unix(int64(sec), int64(frac)).UTC(),
+		CaptureLength: int(caplen),
+		Length:        int(max(origlen, caplen)),
+	}
 }
 
 // record consumes the next n bytes and returns them: from the read buffer
