@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/bits"
 	"sync"
+	"sync/atomic"
 )
 
 // Read-ahead: one goroutine copies the capture from the kernel (or the
@@ -12,7 +13,12 @@ import (
 // second core takes the copying off the packet path.
 const (
 	blockSize = 1 << 20
-	blocks    = 4 // in flight: being parsed, ready, being filled, spare
+	// blocks is how many are in flight: one being parsed, one being
+	// filled, the rest ready. Parsing is slower than reading through a
+	// stretch of handshakes and faster through one of bulk data; with
+	// fewer blocks the two sides took turns waiting for each other (a
+	// fifth of a bulk capture's run).
+	blocks = 8
 )
 
 type block struct {
@@ -30,6 +36,10 @@ type blockReader struct {
 	free chan block // emptied blocks, their heads' room with them
 	stop chan struct{}
 	once sync.Once
+
+	mem    []byte       // the blocks' memory
+	mapped bool         // mem is to go back with releaseBlocks
+	users  atomic.Int32 // of mem: the fill goroutine and the caller until Close
 
 	blk   []byte  // the block rest came from, given back when done
 	heads []int32 // of blk, given back with it
@@ -49,14 +59,25 @@ func newBlockReaderSize(src io.Reader, size int) *blockReader {
 		free: make(chan block, blocks),
 		stop: make(chan struct{}),
 	}
-	for range blocks - 1 {
-		br.free <- block{b: make([]byte, size)}
+	br.mem, br.mapped = blockMemory(blocks, size)
+	for i := range blocks {
+		br.free <- block{b: br.mem[i*size : (i+1)*size : (i+1)*size]}
 	}
+	br.users.Store(2)
 	go br.fill(src)
 	return br
 }
 
+// unuse is called once by the fill goroutine as it ends and once by Close:
+// after both, no block is in use.
+func (br *blockReader) unuse() {
+	if br.users.Add(-1) == 0 && br.mapped {
+		releaseBlocks(br.mem)
+	}
+}
+
 func (br *blockReader) fill(src io.Reader) {
+	defer br.unuse()
 	var idx headIndex
 	for {
 		var blk block
@@ -268,7 +289,11 @@ func (br *blockReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// Close stops the read-ahead goroutine.
+// Close stops the read-ahead goroutine; the blocks' memory is reused once
+// it has stopped.
 func (br *blockReader) Close() {
-	br.once.Do(func() { close(br.stop) })
+	br.once.Do(func() {
+		close(br.stop)
+		br.unuse()
+	})
 }

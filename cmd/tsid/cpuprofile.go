@@ -6,13 +6,26 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"runtime/trace"
 )
 
 // A build with -tags cpuprofile writes a CPU profile of the whole run to
 // the file $TSID_CPUPROFILE names: how bench/README.md finds where the time
 // goes on a capture too large for a benchmark.
-// $TSID_MEMPROFILE names a file for the allocation profile at the end.
+// $TSID_MEMPROFILE names a file for the allocation profile at the end;
+// $TSID_TRACE one for an execution trace (go tool trace), which shows how
+// the goroutines share the cores and where they wait.
 func init() {
+	if name := os.Getenv("TSID_TRACE"); name != "" {
+		if f, err := os.Create(name); err == nil && trace.Start(f) == nil {
+			stop := stopProfile
+			stopProfile = func() {
+				stop()
+				trace.Stop()
+				f.Close()
+			}
+		}
+	}
 	if name := os.Getenv("TSID_MEMPROFILE"); name != "" {
 		runtime.MemProfileRate = 4096
 		stop := stopProfile
