@@ -21,6 +21,45 @@ import (
 type recordEncoder struct {
 	sub    bytes.Buffer
 	subEnc *json.Encoder
+
+	// The certificate object of each certificate, written once: a
+	// certificate comes back in every connection to its server, and its
+	// object is most of a record's JSON. Records share one CertRecord per
+	// certificate (analysis keeps one per certificate and never changes
+	// it), so the pointer is the key; the SHA-256 is checked too, against
+	// a CertRecord changed in place by a caller building records itself.
+	certs     map[*analysis.CertRecord]certJSON
+	certBytes int // held in certs
+}
+
+// certJSON is a certificate object as written, and the hash it was for.
+type certJSON struct {
+	sha256 string
+	b      []byte
+}
+
+// Bounds on the certificate objects kept: objects beyond maxCertJSON (a
+// certificate with thousands of names) are written each time.
+const (
+	maxCertJSON      = 16 << 10
+	maxCertJSONTotal = 4 << 20
+)
+
+// appendCertOnce appends c's object, from certs when it was written before.
+func (e *recordEncoder) appendCertOnce(b []byte, c *analysis.CertRecord) []byte {
+	if m, ok := e.certs[c]; ok && m.sha256 == c.SHA256 {
+		return append(b, m.b...)
+	}
+	start := len(b)
+	b = appendCert(b, c)
+	if n := len(b) - start; n <= maxCertJSON {
+		if e.certs == nil || e.certBytes+n > maxCertJSONTotal {
+			e.certs, e.certBytes = map[*analysis.CertRecord]certJSON{}, 0
+		}
+		e.certs[c] = certJSON{c.SHA256, bytes.Clone(b[start:])}
+		e.certBytes += n
+	}
+	return b
 }
 
 func newRecordEncoder() *recordEncoder {
@@ -77,7 +116,7 @@ func (e *recordEncoder) appendRecord(b []byte, r *analysis.Record) ([]byte, erro
 	str("cert_status", r.CertStatus)
 	if r.Cert != nil {
 		key("cert")
-		b = appendCert(b, r.Cert)
+		b = e.appendCertOnce(b, r.Cert)
 	} else {
 		b = append(b, `,"cert":null`...)
 	}

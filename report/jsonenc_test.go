@@ -140,3 +140,44 @@ func TestEightAtATime(t *testing.T) {
 		}
 	}
 }
+
+// TestCertJSONOnce: a certificate's object is written once and reused for
+// the next record of the same certificate, written anew when the
+// certificate was changed in place, and not kept when it is very large.
+func TestCertJSONOnce(t *testing.T) {
+	c := &analysis.CertRecord{Subject: "CN=tools.cisco.com", CN: "tools.cisco.com", SANDNS: []string{"toos.cisco.com", "tools.cisco.com"}, SHA256: "aa"}
+	r := &analysis.Record{Cert: c, Profile: "ftd"}
+	e := newRecordEncoder()
+	for range 2 {
+		got, _ := e.appendRecord(nil, r)
+		if want := stdJSON(t, r); !bytes.Equal(got, want) {
+			t.Fatalf("encoder:       %s\nencoding/json: %s", got, want)
+		}
+	}
+	if len(e.certs) != 1 {
+		t.Fatalf("%d certificate objects kept, want 1", len(e.certs))
+	}
+	c.CN, c.SHA256 = "toos.cisco.com", "bb" // another certificate in the same place
+	if got, want := must(e.appendRecord(nil, r)), stdJSON(t, r); !bytes.Equal(got, want) {
+		t.Fatalf("after a change in place:\nencoder:       %s\nencoding/json: %s", got, want)
+	}
+
+	big := &analysis.CertRecord{SHA256: "cc"}
+	for range 2000 {
+		big.SANDNS = append(big.SANDNS, strings.Repeat("x", 10)+".example")
+	}
+	before := e.certBytes
+	if got, want := must(e.appendRecord(nil, &analysis.Record{Cert: big})), stdJSON(t, &analysis.Record{Cert: big}); !bytes.Equal(got, want) {
+		t.Fatalf("large certificate written wrong")
+	}
+	if _, kept := e.certs[big]; kept || e.certBytes != before {
+		t.Errorf("a %d-name certificate's object was kept", len(big.SANDNS))
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
