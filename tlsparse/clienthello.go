@@ -139,6 +139,20 @@ func (ch *ClientHello) unmarshal(body []byte) bool {
 	if !s.Empty() {
 		ch.anomaly("trailing-data")
 	}
+	// Count the extensions first, so that their list is one allocation
+	// of the right size rather than five growing ones.
+	n := 0
+	for rest := exts; len(rest) >= 4; n++ {
+		l := 4 + (int(rest[2])<<8 | int(rest[3]))
+		if l > len(rest) {
+			n++ // the malformed one is listed too
+			break
+		}
+		rest = rest[l:]
+	}
+	if n > 0 {
+		ch.Extensions = make([]uint16, 0, n)
+	}
 	var seen extSet
 	for !exts.Empty() {
 		var typ uint16
@@ -270,8 +284,24 @@ func (ch *ClientHello) readALPN(data cryptobyte.String) {
 			ch.anomaly("alpn-malformed")
 			return
 		}
-		ch.ALPN = append(ch.ALPN, string(p))
+		ch.ALPN = append(ch.ALPN, alpnName(p))
 	}
+}
+
+// alpnName is the protocol ID p as a string, without allocating for the
+// IDs nearly every hello offers.
+func alpnName(p []byte) string {
+	switch string(p) { // compiled without a conversion
+	case "h2":
+		return "h2"
+	case "http/1.1":
+		return "http/1.1"
+	case "h3":
+		return "h3"
+	case "http/1.0":
+		return "http/1.0"
+	}
+	return string(p)
 }
 
 // readSupportedVersions reads the ClientHello form of supported_versions
@@ -281,6 +311,9 @@ func (ch *ClientHello) readSupportedVersions(data cryptobyte.String) {
 	if !data.ReadUint8LengthPrefixed(&list) || !data.Empty() || len(list)%2 != 0 {
 		ch.anomaly("supported-versions-malformed")
 		return
+	}
+	if len(list) > 0 {
+		ch.SupportedVersions = make([]Version, 0, len(list)/2)
 	}
 	for !list.Empty() {
 		var v uint16
