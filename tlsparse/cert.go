@@ -12,6 +12,7 @@ import (
 	"encoding/asn1"
 	"encoding/hex"
 	"errors"
+	"hash/maphash"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -66,29 +67,34 @@ type Certificate struct {
 	Anomalies []string
 }
 
+// cache holds parsed certificates by a hash of their DER: maphash, whose
+// speed is that of memory, where SHA-256 cost a microsecond a certificate
+// on every handshake; a hit is compared byte for byte, so two
+// certificates of the same hash are never taken for each other.
 var cache = struct {
 	sync.Mutex
-	m map[[32]byte]*Certificate
-}{m: make(map[[32]byte]*Certificate)}
+	seed maphash.Seed
+	m    map[uint64]*Certificate
+}{seed: maphash.MakeSeed(), m: make(map[uint64]*Certificate)}
 
 // ParseCertificate parses a DER certificate. The fields are read from the
 // raw DER, leniently; crypto/x509 is consulted for X509Error and the
 // self-signature. It fails only when not even the subject can be read.
-// Results are cached by SHA-256 and shared between callers.
+// Results are cached and shared between callers.
 func ParseCertificate(der []byte) (*Certificate, error) {
-	sum := sha256.Sum256(der)
+	key := maphash.Bytes(cache.seed, der)
 	cache.Lock()
-	c := cache.m[sum]
+	c := cache.m[key]
 	cache.Unlock()
-	if c != nil {
+	if c != nil && bytes.Equal(c.Raw, der) {
 		return c, nil
 	}
-	c, err := parseCertificate(der, sum)
+	c, err := parseCertificate(der, sha256.Sum256(der))
 	if err != nil {
 		return nil, err
 	}
 	cache.Lock()
-	if old := cache.m[sum]; old != nil {
+	if old := cache.m[key]; old != nil && bytes.Equal(old.Raw, der) {
 		c = old // parsed concurrently; keep one shared value
 	} else {
 		if len(cache.m) >= certCacheSize {
@@ -97,7 +103,7 @@ func ParseCertificate(der []byte) (*Certificate, error) {
 				break
 			}
 		}
-		cache.m[sum] = c
+		cache.m[key] = c
 	}
 	cache.Unlock()
 	return c, nil

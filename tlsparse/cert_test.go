@@ -1,10 +1,12 @@
 package tlsparse
 
 import (
+	"bytes"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
+	"hash/maphash"
 	"math/big"
 	"net"
 	"net/netip"
@@ -288,5 +290,38 @@ func TestSelfSignedNeedsOwnSignature(t *testing.T) {
 	ca, _ := testCA(t)
 	if c, _ := ParseCertificate(ca.Raw); !c.SelfSigned {
 		t.Error("self-signed CA not reported as self-signed")
+	}
+}
+
+// TestCertificateCache: the same DER gives the same shared Certificate;
+// DER that differs in one byte is another certificate, with its own hash,
+// even when a cache entry is found under its key.
+func TestCertificateCache(t *testing.T) {
+	der := makeCert(t, &x509.Certificate{Subject: pkix.Name{CommonName: "tools.cisco.com"}, DNSNames: []string{"toos.cisco.com"}}, nil, testKey(7), nil)
+	a, err := ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := ParseCertificate(bytes.Clone(der))
+	if a != b {
+		t.Errorf("the same certificate parsed twice gave two values")
+	}
+	other := bytes.Clone(der)
+	other[len(other)-1] ^= 0xff // the signature's last byte
+	c, err := ParseCertificate(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c == a || c.SHA256 == a.SHA256 {
+		t.Fatalf("a different certificate was taken for the cached one")
+	}
+	// An entry under the key of other that holds another certificate (as
+	// a hash collision would) is not returned for it.
+	key := maphash.Bytes(cache.seed, other)
+	cache.Lock()
+	cache.m[key] = a
+	cache.Unlock()
+	if d, _ := ParseCertificate(other); d == a || !bytes.Equal(d.Raw, other) {
+		t.Errorf("a colliding cache entry was returned for another certificate")
 	}
 }
