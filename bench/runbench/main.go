@@ -184,34 +184,32 @@ func (m *measurer) file(c config, path string, withBare, withTshark bool) ([]row
 		return nil, err
 	}
 	var rows []row
-	var packets int64 = -1
-	if withBare {
-		r := row{file: base, size: st.Size(), tool: "bareread", tlsConns: -1}
-		err := m.best(&r, c.runs, c.bareread, []string{path}, func(out, _ []byte) error {
-			p, err := parseBareread(out)
-			r.packets = p
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		packets = r.packets
-		rows = append(rows, r)
-	}
-
+	bare := row{file: base, size: st.Size(), tool: "bareread", tlsConns: -1}
 	r := row{file: base, size: st.Size(), tool: "tsid"}
 	var tc tsidCounts
-	err = m.best(&r, c.runs, c.tsid, []string{"analyze", "-f", "json", path}, func(_, errOut []byte) error {
+	tools := []measured{{&r, c.tsid, []string{"analyze", "-f", "json", path}, func(_, errOut []byte) error {
 		var err error
 		tc, err = parseTsidSummary(errOut)
 		r.packets, r.tlsConns = tc.packets, tc.tls
 		return err
-	})
-	if err != nil {
+	}}}
+	if withBare {
+		tools = append([]measured{{&bare, c.bareread, []string{path}, func(out, _ []byte) error {
+			p, err := parseBareread(out)
+			bare.packets = p
+			return err
+		}}}, tools...)
+	}
+	if err := m.best(c.runs, tools); err != nil {
 		return nil, err
 	}
-	if packets >= 0 && r.packets != packets {
-		r.note = fmt.Sprintf("tsid counted %d packets, bareread %d", r.packets, packets)
+	packets := int64(-1)
+	if withBare {
+		rows = append(rows, bare)
+		packets = bare.packets
+		if r.packets != packets {
+			r.note = fmt.Sprintf("tsid counted %d packets, bareread %d", r.packets, packets)
+		}
 	}
 	rows = append(rows, r)
 
@@ -244,32 +242,46 @@ func (m *measurer) file(c config, path string, withBare, withTshark bool) ([]row
 	return rows, nil
 }
 
-// best runs a tool n times, keeping the fastest wall time (and that run's
-// CPU time) and the largest peak RSS; check reads each run's output.
-func (m *measurer) best(r *row, n int, bin string, args []string, check func(stdout, stderr []byte) error) error {
+// measured is one tool to measure: its row, command and a check of each
+// run's output.
+type measured struct {
+	r     *row
+	bin   string
+	args  []string
+	check func(stdout, stderr []byte) error
+}
+
+// best runs the tools n times, taking turns (bareread, tsid, bareread,
+// …) so that both meet the same moments of a shared machine, whose speed
+// drifts by a quarter within minutes; each keeps its fastest wall time
+// (and that run's CPU time) and its largest peak RSS.
+func (m *measurer) best(n int, tools []measured) error {
 	for i := 0; i < n; i++ {
-		fmt.Fprintf(m.progress, "runbench: %s: %s run %d/%d\n", r.file, r.tool, i+1, n)
-		var out *bytes.Buffer
-		var w io.Writer
-		if r.tool == "bareread" {
-			out = new(bytes.Buffer)
-			w = out
+		for _, t := range tools {
+			r := t.r
+			fmt.Fprintf(m.progress, "runbench: %s: %s run %d/%d\n", r.file, r.tool, i+1, n)
+			var out *bytes.Buffer
+			var w io.Writer
+			if r.tool == "bareread" {
+				out = new(bytes.Buffer)
+				w = out
+			}
+			mm, err := measure(t.bin, t.args, w)
+			if err != nil {
+				return err
+			}
+			var o []byte
+			if out != nil {
+				o = out.Bytes()
+			}
+			if err := t.check(o, mm.stderr); err != nil {
+				return fmt.Errorf("%s on %s: %v", r.tool, r.file, err)
+			}
+			if i == 0 || mm.wall < r.wall {
+				r.wall, r.cpu = mm.wall, mm.cpu
+			}
+			r.rssKB = max(r.rssKB, mm.rssKB)
 		}
-		mm, err := measure(bin, args, w)
-		if err != nil {
-			return err
-		}
-		var o []byte
-		if out != nil {
-			o = out.Bytes()
-		}
-		if err := check(o, mm.stderr); err != nil {
-			return fmt.Errorf("%s on %s: %v", r.tool, r.file, err)
-		}
-		if i == 0 || mm.wall < r.wall {
-			r.wall, r.cpu = mm.wall, mm.cpu
-		}
-		r.rssKB = max(r.rssKB, mm.rssKB)
 	}
 	return nil
 }
