@@ -1,6 +1,10 @@
 package pcaps
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/tsid-project/tsid/internal/hugepages"
+)
 
 // The read-ahead blocks' memory. Where the kernel gives huge pages only to
 // memory that asks for them (Linux's transparent_hugepage "madvise", the
@@ -9,7 +13,7 @@ import "sync"
 // MiB, and on the virtual machines captures are often read on each costs
 // some 10 µs, so that the blocks' faults alone took as long as reading 100
 // MB. The blocks of a Reader of regular size are therefore one mapping
-// that asks for huge pages (blockmem_linux.go): a few faults instead of
+// that asks for huge pages (internal/hugepages): a few faults instead of
 // thousands, which is also what lets the Reader keep eight blocks in
 // flight. Mappings are kept for the next Reader rather than unmapped, so
 // that no slice a caller still holds by mistake can fault.
@@ -33,7 +37,7 @@ func blockMemory(n, size int) (mem []byte, mapped bool) {
 		if mem != nil {
 			return mem, true
 		}
-		if mem = mapBlocks(n * size); mem != nil {
+		if mem = hugepages.Map(n * size); mem != nil {
 			return mem, true
 		}
 	}
