@@ -32,15 +32,22 @@ var sampleTime = time.Date(2026, 11, 2, 9, 15, 0, 0, time.UTC)
 // fieldCase returns the field case's certificate and its CA.
 func fieldCase(t *testing.T) (tls.Certificate, *synth.Identity) {
 	t.Helper()
+	tools, ca := fieldCaseIdentity(t)
+	return tools.TLSCertificate(), ca
+}
+
+// fieldCaseIdentity returns the field case's server identity and its CA.
+func fieldCaseIdentity(t *testing.T) (tools, ca *synth.Identity) {
+	t.Helper()
 	ca, err := samplepki.CA()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tools, err := samplepki.Tools(ca)
+	tools, err = samplepki.Tools(ca)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tools.TLSCertificate(), ca
+	return tools, ca
 }
 
 func target(t *testing.T, addr string) Target {
@@ -372,14 +379,7 @@ func TestRecorderCap(t *testing.T) {
 // reads it from the server's bytes, as a firewall would, and says why the
 // handshake stopped.
 func TestProbeCertificateRefused(t *testing.T) {
-	ca, err := samplepki.CA()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tools, err := samplepki.Tools(ca)
-	if err != nil {
-		t.Fatal(err)
-	}
+	tools, ca := fieldCaseIdentity(t)
 	der := bytes.Clone(tools.DER())
 	i := bytes.Index(der, []byte{0xa0, 0x03, 0x02, 0x01, 0x02}) // version [0] EXPLICIT INTEGER v3
 	if i < 0 {
