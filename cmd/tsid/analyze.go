@@ -80,7 +80,8 @@ func (o *analyzeOptions) prepare(cmd string, fs *pflag.FlagSet, stderr io.Writer
 		return usageErrorf("%s: --fail-on logged-differs needs --events FILE", cmd)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" { // GOMEMLIMIT, when set, wins
-		o.stopMemory = followMemory(int64(max(1, min(o.jobs, files))) * memoryPerFile)
+		n := int64(max(1, min(o.jobs, files)))
+		o.stopMemory = followMemory(n*memoryPerFile, n*gcHeadroom)
 	}
 	return nil
 }
