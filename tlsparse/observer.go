@@ -1126,8 +1126,14 @@ func (o *Observer) preamble(dir Dir, b []byte) {
 			return
 		}
 	}
+	// Candidates start with the handshake record type: IndexByte jumps
+	// to them, where a byte loop was most of a non-TLS stream's cost.
 	for i := 0; i+helloSigLen <= len(b); i++ {
-		if b[i] == RecordHandshake && looksLikeHello(b[i:i+helloSigLen]) {
+		k := bytes.IndexByte(b[i:len(b)-helloSigLen+1], RecordHandshake)
+		if k < 0 {
+			break
+		}
+		if i += k; looksLikeHello(b[i : i+helloSigLen]) {
 			o.afterPreamble(dir, b[i:], d.preN+i)
 			return
 		}
