@@ -87,15 +87,14 @@ func (an *Analyzer) record(fr *fileRun, j *job) *Record {
 		}
 		r.Anomalies = append(r.Anomalies, ch.Anomalies...)
 		if !j.gquic { // a gQUIC CHLO is no TLS ClientHello
-			r.JA3 = ch.JA3Hash()
-			r.JA4 = ch.JA4(ja4Transport[r.Transport])
+			r.JA3, r.JA4 = fr.prints.Client(ch, ja4Transport[r.Transport])
 		}
 		if an.opts.Join {
 			r.ClientRandom = hex.EncodeToString(ch.Random)
 		}
 	}
 	if sh := hs.ServerHello; sh != nil {
-		r.JA3S = sh.JA3SHash()
+		r.JA3S = fr.prints.Server(sh)
 		r.CipherSuite = cipherSuiteName(sh.CipherSuite)
 		r.Anomalies = append(r.Anomalies, sh.Anomalies...)
 	}

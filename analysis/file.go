@@ -17,7 +17,8 @@ import (
 // read before an error are still handed on.
 func (an *Analyzer) file(ctx context.Context, name string, src io.Reader, put func(*Record)) (sum Summary, err error) {
 	sum.Files = 1
-	fr := &fileRun{an: an, name: name, ready: map[uint64]*Record{}, next: 1, sum: &sum, put: put}
+	fr := &fileRun{an: an, name: name, ready: map[uint64]*Record{}, next: 1, sum: &sum, put: put,
+		prints: tlsparse.NewFingerprintCache()}
 	defer func() {
 		// A bug must not cost the user the results of the other files, nor
 		// print a Go trace: report it as one line naming the file.
@@ -100,6 +101,7 @@ type fileRun struct {
 	// Used by the record stage only.
 	late      map[uint64]bool // connections passed over while undecided
 	certs     map[*tlsparse.Certificate]*certView
+	prints    *tlsparse.FingerprintCache    // JA3, JA4, JA3S of hellos seen before
 	verdicts  map[string]*Verdict           // URL policy verdicts by name (fileRun.verdict)
 	decisions []sniid.Decision              // room for a record's decisions (sniid.AssessBrief)
 	blank     map[blankKey]sniid.Assessment // assessments of blank facts, by kind (blankAssessment)
