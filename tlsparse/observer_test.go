@@ -350,8 +350,10 @@ func TestObserverPreamble(t *testing.T) {
 				b = b[n:]
 			}
 		}
-		feed(1, []byte("220 mail.example.com ESMTP\r\n"))
-		feed(0, []byte("EHLO client\r\nSTARTTLS\r\n"))
+		// Handshake record bytes in the text are no hello (the scan
+		// jumps to such bytes and must go on past them).
+		feed(1, []byte("220 \x16\x16il.example.com ESMTP\r\n"))
+		feed(0, []byte("EHLO \x16\x03\x01\x00\x30\x01\r\nSTARTTLS\r\n"))
 		feed(1, []byte("220 2.0.0 Ready to start TLS\r\n"))
 		for _, c := range hs {
 			feed(c.dir, c.data)
