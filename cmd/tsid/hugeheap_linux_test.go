@@ -32,7 +32,8 @@ func TestHugeHeapHelps(t *testing.T) {
 // TestHugeHeap runs the set-up itself: whatever the machine, it must
 // leave the process working (a panic or a fault here would end every run).
 func TestHugeHeap(t *testing.T) {
-	hugeHeap()
+	hugeHeap(startBallast)
+	hugeHeap(growBallast)
 	b := make([]byte, 8<<20)
 	b[len(b)-1] = 1
 }

@@ -38,7 +38,8 @@ func usageErrorf(format string, a ...any) error {
 }
 
 func main() {
-	hugeHeap()
+	hugeHeap(startBallast)
+	ballasts = true
 	err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	code := exitCode(err, os.Stderr)
 	stopProfile()
