@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"strconv"
-	"sync"
 	"unsafe"
 
 	"github.com/tsid-project/tsid/internal/hugepages"
@@ -17,48 +16,29 @@ import (
 // are often read on, some 10 µs each. 200,000 half-open connections
 // touch 170 MB, 40,000 faults, a third of the run. The Go runtime asks for
 // no huge pages itself and maps its heap as it grows, after any advice
-// could be given, so tsid takes the next stretch of the heap in one
-// allocation (address space only: nothing is touched), asks for huge pages
-// on it, and lets the collector free it: the heap then grows into memory
-// that faults in 2 MiB at a time (37,000 faults became 2,400 and the run
-// 30% shorter; 1 GB of bulk traffic took 7% less CPU). Peak RSS does not
-// change.
-//
-// It is done in two steps, because the set-up costs time of its own (the
-// runtime maps and describes the stretch, and returns it to the kernel
-// after the collection): startBallast at the start, which every run's
-// heap grows into, and growBallast only once the heap holds more than
-// growFrom, when the run is headed for many live connections. A single
-// 256 MiB stretch at the start cost every run 4 ms, a tenth of a small
-// one's time.
-//
-// It is advice (internal/hugepages), skipped where it cannot help or could
-// hurt: huge pages off or already always on, strict overcommit (the
-// untouched bytes would still count), less than 2 GiB of memory.
+// could be given, so tsid takes the heap's first ballastSize bytes up
+// front in one allocation (address space only: nothing is touched), asks
+// for huge pages on them, and lets the collector free them: the heap then
+// grows into memory that faults in 2 MiB at a time (37,000 faults became
+// 2,400 and the run 30% shorter; 1 GB of bulk traffic took 7% less CPU).
+// Peak RSS does not change. It is advice (internal/hugepages), skipped where it
+// cannot help or could hurt: huge pages off or already always on, strict
+// overcommit (the untouched bytes would still count), less than 2 GiB of
+// memory.
 
-const (
-	startBallast = 64 << 20
-	// growBallast covers the heap of the largest runs (a million
-	// half-open connections keep it under 256 MiB, TestMillionHalfOpen).
-	growBallast = 256 << 20
-	growFrom    = 32 << 20
-)
+// ballastSize covers the heap of the largest runs (a million half-open
+// connections keep it under 256 MiB, TestMillionHalfOpen).
+const ballastSize = 256 << 20
 
-// hugeHeap asks for huge pages on the next size bytes of the heap.
-func hugeHeap(size int) {
-	if unsafe.Sizeof(uintptr(0)) < 8 || !hugeHeapOK() {
+func hugeHeap() {
+	if unsafe.Sizeof(uintptr(0)) < 8 || !hugeHeapHelps(readProc("/sys/kernel/mm/transparent_hugepage/enabled"),
+		readProc("/proc/sys/vm/overcommit_memory"), readProc("/proc/meminfo")) {
 		return
 	}
-	b := make([]byte, size) // fresh from the OS: Go does not clear it
+	b := make([]byte, ballastSize) // fresh from the OS: Go does not clear it
 	hugepages.Advise(unsafe.Pointer(&b[0]), len(b))
 	// b is dropped here; the next collection frees it for the heap.
 }
-
-// hugeHeapOK reads once whether asking for huge pages is worth it.
-var hugeHeapOK = sync.OnceValue(func() bool {
-	return hugeHeapHelps(readProc("/sys/kernel/mm/transparent_hugepage/enabled"),
-		readProc("/proc/sys/vm/overcommit_memory"), readProc("/proc/meminfo"))
-})
 
 // hugeHeapHelps decides from the contents of
 // /sys/kernel/mm/transparent_hugepage/enabled, /proc/sys/vm/overcommit_memory

@@ -32,8 +32,7 @@ func TestHugeHeapHelps(t *testing.T) {
 // TestHugeHeap runs the set-up itself: whatever the machine, it must
 // leave the process working (a panic or a fault here would end every run).
 func TestHugeHeap(t *testing.T) {
-	hugeHeap(startBallast)
-	hugeHeap(growBallast)
+	hugeHeap()
 	b := make([]byte, 8<<20)
 	b[len(b)-1] = 1
 }

@@ -3,10 +3,4 @@
 package main
 
 // hugeHeap asks for huge pages on Linux only (hugeheap_linux.go).
-func hugeHeap(int) {}
-
-const (
-	startBallast = 0
-	growBallast  = 0
-	growFrom     = 0
-)
+func hugeHeap() {}

@@ -38,8 +38,7 @@ func usageErrorf(format string, a ...any) error {
 }
 
 func main() {
-	hugeHeap(startBallast)
-	ballasts = true
+	hugeHeap()
 	err := run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	code := exitCode(err, os.Stderr)
 	stopProfile()

@@ -5,7 +5,6 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -42,15 +41,6 @@ const gcHeadroom = 16 << 20
 // heap minimum at GOGC=100).
 const heapMinimum = 4 << 20
 
-// ballasts is set by main: the follower then gives the heap its second
-// huge-page stretch when it grows (hugeheap_linux.go). Tests that run
-// analyze in their own process leave it off, so that the heap they
-// measure is the run's.
-var ballasts bool
-
-// heapGrown is set when the follower has given the heap its second stretch.
-var heapGrown atomic.Bool
-
 // memoryTick is how often the limit follows the live heap.
 const memoryTick = 5 * time.Millisecond
 
@@ -69,8 +59,7 @@ func followMemory(floor, headroom int64) (stop func()) {
 	finished := make(chan struct{})
 	go func() {
 		defer close(finished)
-		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}, {Name: "/memory/classes/heap/objects:bytes"}}
-		grown := false // the heap has its second huge-page stretch (hugeheap_linux.go)
+		s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 		t := time.NewTicker(memoryTick)
 		defer t.Stop()
 		last := floor
@@ -85,11 +74,6 @@ func followMemory(floor, headroom int64) (stop func()) {
 				return
 			}
 			live := int64(s[0].Value.Uint64())
-			if ballasts && !grown && s[1].Value.Kind() == metrics.KindUint64 && s[1].Value.Uint64() > growFrom {
-				hugeHeap(growBallast)
-				grown = true
-				heapGrown.Store(true)
-			}
 			if limit := max(floor, live+min(live, memoryHeadroom)); limit != last {
 				debug.SetMemoryLimit(limit)
 				last = limit

@@ -88,30 +88,3 @@ func TestFollowMemoryPace(t *testing.T) {
 		t.Errorf("GOGC %d after stop with GOGC=50 in the environment, want 50", got)
 	}
 }
-
-// TestFollowMemoryGrowsHeap: once more than growFrom is alive, the
-// follower gives the heap its second huge-page stretch, and the process
-// goes on working.
-func TestFollowMemoryGrowsHeap(t *testing.T) {
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(-1))
-	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	defer func(b bool) { ballasts = b }(ballasts)
-	ballasts = true
-	heapGrown.Store(false)
-	stop := followMemory(64<<20, gcHeadroom)
-	defer stop()
-	live := make([]byte, growFrom+8<<20)
-	for i := range live {
-		live[i] = byte(i)
-	}
-	deadline := time.Now().Add(5 * time.Second)
-	for !heapGrown.Load() {
-		if time.Now().After(deadline) {
-			t.Fatalf("no second stretch with %d MiB alive", len(live)>>20)
-		}
-		time.Sleep(2 * memoryTick)
-	}
-	runtime.KeepAlive(live)
-	b := make([]byte, 64<<20)
-	b[len(b)-1] = 1
-}
