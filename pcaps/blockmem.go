@@ -14,7 +14,7 @@ import (
 // some 10 µs, so that the blocks' faults alone took as long as reading 100
 // MB. The blocks of a Reader of regular size are therefore one mapping
 // that asks for huge pages (internal/hugepages): a few faults instead of
-// thousands, which is also what lets the Reader keep eight blocks in
+// thousands, which is also what lets the Reader keep 8 MiB of blocks in
 // flight. Mappings are kept for the next Reader rather than unmapped, so
 // that no slice a caller still holds by mistake can fault.
 

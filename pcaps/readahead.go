@@ -12,13 +12,18 @@ import (
 // gzip decoder) into blocks while the caller parses the block before, so a
 // second core takes the copying off the packet path.
 const (
-	blockSize = 1 << 20
+	// blockSize keeps a block and what touch loads of it within a core's
+	// second-level cache: a block of small packets has a record header
+	// every 90 bytes, and with 1 MiB blocks the lines touch loaded were
+	// gone again before parsing reached them (256 KiB blocks: bulk and
+	// half-open captures took 8 to 10% less CPU than with 1 MiB).
+	blockSize = 256 << 10
 	// blocks is how many are in flight: one being parsed, one being
 	// filled, the rest ready. Parsing is slower than reading through a
 	// stretch of handshakes and faster through one of bulk data; with
-	// fewer blocks the two sides took turns waiting for each other (a
-	// fifth of a bulk capture's run).
-	blocks = 8
+	// less read ahead the two sides took turns waiting for each other (a
+	// fifth of a bulk capture's run). 8 MiB in all.
+	blocks = 32
 )
 
 type block struct {
