@@ -525,7 +525,7 @@ func (t *tableWriter) row(r *analysis.Record) error {
 		b.WriteByte('\n')
 	}
 	if r.HostUnknown != "" {
-		fmt.Fprintf(&b, "    host unknown: %s\n", Printable(r.HostUnknown))
+		b.WriteString("    host unknown: " + Printable(r.HostUnknown) + "\n") // every half-open record has one
 	}
 	if l := loggedLine(r); l != "" {
 		b.WriteString("    logged: " + Printable(l) + "\n")
@@ -561,8 +561,13 @@ func (t *tableWriter) row(r *analysis.Record) error {
 	if t.rules && t.explain {
 		writeWhy(&b, r)
 	}
-	row, under, _ := strings.Cut(b.String(), "\n") // the row fits, or cannot
-	_, err := io.WriteString(t.w, row+"\n"+t.fold(under))
+	// The row fits, or cannot; the lines under it are folded to the width.
+	out := b.String()
+	n := strings.IndexByte(out, '\n') + 1 // the row ends with one
+	if _, err := io.WriteString(t.w, out[:n]); err != nil {
+		return err
+	}
+	_, err := io.WriteString(t.w, t.fold(out[n:]))
 	return err
 }
 
