@@ -5,20 +5,16 @@ import (
 	"unsafe"
 )
 
-const (
-	// Size is a transparent huge page on amd64 and arm64.
-	Size         = 2 << 20
-	madvHugepage = 14 // MADV_HUGEPAGE, linux/mman.h
-)
+// Size is a transparent huge page on amd64 and arm64.
+const Size = 2 << 20
 
 // Advise asks for huge pages on the whole huge pages within n bytes at p.
 // It is advice: a kernel without huge pages, or with none free, goes on
 // as before.
 func Advise(p unsafe.Pointer, n int) {
-	start := (uintptr(p) + Size - 1) &^ (Size - 1)
-	end := (uintptr(p) + uintptr(n)) &^ (Size - 1)
-	if end > start {
-		syscall.Syscall(syscall.SYS_MADVISE, start, end-start, madvHugepage)
+	head := int((Size - uintptr(p)%Size) % Size) // bytes before the first huge page
+	if n -= head; n >= Size {
+		syscall.Madvise(unsafe.Slice((*byte)(unsafe.Add(p, head)), n&^(Size-1)), syscall.MADV_HUGEPAGE)
 	}
 }
 
