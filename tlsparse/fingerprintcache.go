@@ -72,11 +72,8 @@ func (c *FingerprintCache) Server(sh *ServerHello) string {
 		return sh.JA3SHash()
 	}
 	var buf [fingerprintBuf]byte
-	b := binary.LittleEndian.AppendUint16(buf[:0], uint16(sh.Version))
-	b = binary.LittleEndian.AppendUint16(b, sh.CipherSuite)
-	k := c.key(appendUint16s(b, sh.Extensions))
-	if p, ok := c.server[k]; ok && p.sh.Version == sh.Version && p.sh.CipherSuite == sh.CipherSuite &&
-		slices.Equal(p.sh.Extensions, sh.Extensions) {
+	k := c.key(sh.appendPrintInputs(buf[:0]))
+	if p, ok := c.server[k]; ok && sameServerPrintInputs(p.sh, sh) {
 		return p.ja3s
 	}
 	ja3s := sh.JA3SHash()
@@ -111,6 +108,13 @@ func (ch *ClientHello) appendPrintInputs(b []byte) []byte {
 	return b
 }
 
+// appendPrintInputs appends every field of sh that JA3S reads.
+func (sh *ServerHello) appendPrintInputs(b []byte) []byte {
+	b = binary.LittleEndian.AppendUint16(b, uint16(sh.Version))
+	b = binary.LittleEndian.AppendUint16(b, sh.CipherSuite)
+	return appendUint16s(b, sh.Extensions)
+}
+
 func appendUint16s(b []byte, vs []uint16) []byte {
 	b = binary.LittleEndian.AppendUint16(b, uint16(len(vs)))
 	for _, v := range vs {
@@ -130,4 +134,10 @@ func sameClientPrintInputs(a, b *ClientHello) bool {
 		slices.Equal(a.SupportedVersions, b.SupportedVersions) &&
 		slices.Equal(a.SignatureAlgorithms, b.SignatureAlgorithms) &&
 		slices.Equal(a.ALPN, b.ALPN)
+}
+
+// sameServerPrintInputs reports whether a and b agree on every field JA3S
+// reads.
+func sameServerPrintInputs(a, b *ServerHello) bool {
+	return a.Version == b.Version && a.CipherSuite == b.CipherSuite && slices.Equal(a.Extensions, b.Extensions)
 }
