@@ -202,10 +202,11 @@ func formatTime(t time.Time) string {
 	ns := t.Nanosecond()
 	year, month, day := t.Date()
 	if year < 0 || year > 9999 {
+		layout := "2006-01-02T15:04:05.000000Z"
 		if ns%1000 != 0 {
-			return t.Format("2006-01-02T15:04:05.000000000Z")
+			layout = "2006-01-02T15:04:05.000000000Z"
 		}
-		return t.Format("2006-01-02T15:04:05.000000Z")
+		return t.Format(layout)
 	}
 	hour, minute, sec := t.Clock()
 	var buf [len("2006-01-02T15:04:05.000000000Z")]byte
