@@ -7,13 +7,20 @@ import "hash/maphash"
 // back, so that no tombstones pile up. A capture that churns through
 // Config.MaxConns connections (evict one, track one) then neither grows
 // nor rehashes the table, where Go's map kept clearing and splitting its
-// tables; and a slot is 16 bytes (the entry and its hash), where the map
-// held the 64-byte key beside the entry. The zero value is ready.
+// tables; and a slot is 16 bytes (the entry and its hash, side by side so
+// that a probe of a table too big for the cache misses once, not twice),
+// where the map held the 64-byte key beside the entry. The zero value is
+// ready.
 type connTable struct {
-	slots  []*conn
-	hashes []uint64 // of the entries in slots
-	n      int
-	seed   maphash.Seed
+	slots []connSlot
+	n     int
+	seed  maphash.Seed
+}
+
+// connSlot is an entry and its key's hash; c is nil in a free slot.
+type connSlot struct {
+	c *conn
+	h uint64
 }
 
 const (
@@ -36,12 +43,12 @@ func (t *connTable) get(k *connKey) *conn {
 	h := t.hash(k)
 	mask := uint64(len(t.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
-		c := t.slots[i]
-		if c == nil {
+		s := &t.slots[i]
+		if s.c == nil {
 			return nil
 		}
-		if t.hashes[i] == h && c.is(k) {
-			return c
+		if s.h == h && s.c.is(k) {
+			return s.c
 		}
 	}
 }
@@ -50,7 +57,7 @@ func (t *connTable) get(k *connKey) *conn {
 func (t *connTable) set(k *connKey, c *conn) {
 	if t.slots == nil {
 		t.seed = maphash.MakeSeed()
-		t.slots, t.hashes = make([]*conn, connTableMin), make([]uint64, connTableMin)
+		t.slots = make([]connSlot, connTableMin)
 	}
 	if (t.n+1)*connTableLoad > len(t.slots) {
 		t.grow()
@@ -58,14 +65,14 @@ func (t *connTable) set(k *connKey, c *conn) {
 	h := t.hash(k)
 	mask := uint64(len(t.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
-		old := t.slots[i]
-		if old == nil {
-			t.slots[i], t.hashes[i] = c, h
+		s := &t.slots[i]
+		if s.c == nil {
+			*s = connSlot{c, h}
 			t.n++
 			return
 		}
-		if t.hashes[i] == h && old.is(k) {
-			t.slots[i] = c
+		if s.h == h && s.c.is(k) {
+			s.c = c
 			return
 		}
 	}
@@ -73,19 +80,18 @@ func (t *connTable) set(k *connKey, c *conn) {
 
 // grow doubles the table and puts every entry in its new place.
 func (t *connTable) grow() {
-	slots, hashes := t.slots, t.hashes
-	t.slots, t.hashes = make([]*conn, 2*len(slots)), make([]uint64, 2*len(slots))
+	slots := t.slots
+	t.slots = make([]connSlot, 2*len(slots))
 	mask := uint64(len(t.slots) - 1)
-	for j, c := range slots {
-		if c == nil {
+	for _, s := range slots {
+		if s.c == nil {
 			continue
 		}
-		h := hashes[j]
-		i := h & mask
-		for t.slots[i] != nil {
+		i := s.h & mask
+		for t.slots[i].c != nil {
 			i = (i + 1) & mask
 		}
-		t.slots[i], t.hashes[i] = c, h
+		t.slots[i] = s
 	}
 }
 
@@ -97,22 +103,22 @@ func (t *connTable) delete(k *connKey, c *conn) bool {
 	h := t.hash(k)
 	mask := uint64(len(t.slots) - 1)
 	i := h & mask
-	for t.slots[i] != c {
-		if t.slots[i] == nil {
+	for t.slots[i].c != c {
+		if t.slots[i].c == nil {
 			return false
 		}
 		i = (i + 1) & mask
 	}
 	// Shift back the entries of the run after i whose home slot is not in
 	// (i, j]: they would not be found past the hole otherwise.
-	for j := (i + 1) & mask; t.slots[j] != nil; j = (j + 1) & mask {
-		home := t.hashes[j] & mask
+	for j := (i + 1) & mask; t.slots[j].c != nil; j = (j + 1) & mask {
+		home := t.slots[j].h & mask
 		if (j-home)&mask >= (j-i)&mask {
-			t.slots[i], t.hashes[i] = t.slots[j], t.hashes[j]
+			t.slots[i] = t.slots[j]
 			i = j
 		}
 	}
-	t.slots[i], t.hashes[i] = nil, 0
+	t.slots[i] = connSlot{}
 	t.n--
 	return true
 }
@@ -120,6 +126,5 @@ func (t *connTable) delete(k *connKey, c *conn) bool {
 // clear removes every entry, keeping the room.
 func (t *connTable) clear() {
 	clear(t.slots)
-	clear(t.hashes)
 	t.n = 0
 }

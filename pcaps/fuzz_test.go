@@ -220,11 +220,11 @@ func FuzzAssembler(f *testing.F) {
 				fl = "AF"
 			}
 			send(i, tseg{from: cli, to: srv, seq: isn + 1 + uint32(off), flags: fl, data: string(data)})
-			for _, c := range a.conns.slots {
-				if c == nil {
+			for _, s := range a.conns.slots {
+				if s.c == nil {
 					continue
 				}
-				for _, h := range c.h {
+				for _, h := range s.c.h {
 					if h.buffered > maxBuf+64+segOverhead*64 {
 						t.Fatalf("buffered %d bytes, cap %d", h.buffered, maxBuf)
 					}
