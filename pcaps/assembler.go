@@ -98,6 +98,17 @@ type connKey struct{ lo, hi netip.AddrPort }
 // and most packets belong to one of a few hundred busy connections.
 const recentSize = 1024
 
+// recentEntry is a connection in the recent cache and its key's ports:
+// a slot taken by another connection is told by the ports alone, without
+// reading that connection (which, when a flood of new connections evicts
+// old ones, is no longer in the processor's cache).
+type recentEntry struct {
+	c     *conn
+	ports uint32
+}
+
+func (k *connKey) ports() uint32 { return uint32(k.lo.Port())<<16 | uint32(k.hi.Port()) }
+
 func (k *connKey) recentSlot() int {
 	return int(uint32(k.lo.Port())*0x9e3779b1^uint32(k.hi.Port())) & (recentSize - 1)
 }
@@ -105,12 +116,13 @@ func (k *connKey) recentSlot() int {
 // lookup finds the connection with key k.
 func (a *Assembler) lookup(k *connKey) *conn {
 	slot := &a.recent[k.recentSlot()]
-	if c := *slot; c != nil && c.is(k) {
-		return c
+	ports := k.ports()
+	if slot.ports == ports && slot.c != nil && slot.c.is(k) {
+		return slot.c
 	}
 	c := a.conns.get(k)
 	if c != nil {
-		*slot = c
+		*slot = recentEntry{c, ports}
 	}
 	return c
 }
@@ -298,7 +310,7 @@ type Assembler struct {
 	dec        decoder
 	stats      Stats
 	conns      connTable
-	recent     [recentSize]*conn // a cache in front of conns, by recentSlot
+	recent     [recentSize]recentEntry // a cache in front of conns, by recentSlot
 	head, tail *conn
 	closed     []*conn  // ended connections lingering, oldest first
 	spare      [][]byte // recent windows to reuse
@@ -619,8 +631,8 @@ func (a *Assembler) remove(c *conn) {
 	}
 	k := c.key()
 	a.conns.delete(&k, c)
-	if slot := &a.recent[k.recentSlot()]; *slot == c {
-		*slot = nil
+	if slot := &a.recent[k.recentSlot()]; slot.c == c {
+		*slot = recentEntry{}
 	}
 	a.free(c)
 }
